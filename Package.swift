@@ -1,0 +1,85 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Modules follow the data flow; none imports one further down:
+// C bindings -> SpindleModel -> SpindleCodec -> SpindleStore -> SpindleServer -> spindle (CLI).
+let package = Package(
+    name: "Spindle",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "spindle", targets: ["SpindleCLI"]),
+        .library(name: "SpindleTesting", targets: ["SpindleTesting"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries, found through pkg-config.
+        .systemLibrary(
+            name: "CSQLite", pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(
+            name: "CProtobufC", pkgConfig: "libprotobuf-c",
+            providers: [.apt(["libprotobuf-c-dev"])]),
+        // protoc-c output for Proto/*.proto (Scripts/generate-proto) plus our arena and depth check.
+        .target(name: "COTLP", dependencies: ["CProtobufC"]),
+
+        // The span model: value types only, no I/O, no wire formats.
+        .target(name: "SpindleModel"),
+        // OTLP protobuf (through protobuf-c) and OTLP JSON, to and from the model.
+        .target(name: "SpindleCodec", dependencies: ["SpindleModel", "COTLP"]),
+        // SQLite: schema, migrations, the group-committing writer, readers.
+        .target(
+            name: "SpindleStore",
+            dependencies: [
+                "SpindleModel", "SpindleCodec", "CSQLite",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
+        // OTLP/HTTP receiver and health endpoint on Hummingbird.
+        .target(
+            name: "SpindleServer",
+            dependencies: [
+                "SpindleModel", "SpindleCodec", "SpindleStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
+        // Starts a real Spindle on an ephemeral port with a temporary database, and talks to it.
+        .target(
+            name: "SpindleTesting",
+            dependencies: [
+                "SpindleServer", "SpindleStore", "SpindleCodec", "SpindleModel",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+            ]),
+        .executableTarget(
+            name: "SpindleCLI",
+            dependencies: [
+                "SpindleServer", "SpindleStore", "SpindleCodec", "SpindleModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
+
+        .testTarget(name: "SpindleModelTests", dependencies: ["SpindleModel"]),
+        .testTarget(name: "SpindleCodecTests", dependencies: ["SpindleCodec", "SpindleModel", "COTLP"]),
+        .testTarget(name: "SpindleStoreTests", dependencies: ["SpindleStore", "SpindleCodec", "SpindleModel"]),
+        .testTarget(
+            name: "SpindleServerTests",
+            dependencies: [
+                "SpindleTesting", "SpindleServer", "SpindleStore", "SpindleCodec", "SpindleModel",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+            ]),
+    ]
+)

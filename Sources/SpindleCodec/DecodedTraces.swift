@@ -1,0 +1,90 @@
+public import SpindleModel
+
+/// What a receiver gets out of one OTLP request: the spans it can store, and the ones it must reject.
+public struct DecodedTraces: Sendable {
+    public var traces: TracesData
+    public var rejections: [SpanRejection]
+
+    public init(traces: TracesData, rejections: [SpanRejection] = []) {
+        self.traces = traces
+        self.rejections = rejections
+    }
+
+    /// The `error_message` of an OTLP partial success: how many, which and why (the first few in full).
+    public var partialSuccessMessage: String? {
+        guard !rejections.isEmpty else { return nil }
+        let shown = rejections.prefix(10).map(\.description).joined(separator: "; ")
+        let more = rejections.count > 10 ? "; and \(rejections.count - 10) more" : ""
+        return "rejected \(rejections.count) of \(rejections.count + traces.spanCount) spans: \(shown)\(more)"
+    }
+}
+
+/// A span that was left out of a request, with enough detail for the sender to find it.
+public struct SpanRejection: Sendable, Hashable, CustomStringConvertible {
+    /// `resource_spans[0].scope_spans[1].spans[3]`
+    public var location: String
+    public var spanName: String
+    public var reason: String
+
+    public var description: String { "\(location) (name \"\(spanName)\"): \(reason)" }
+}
+
+/// The id rules of OTLP, shared by both codecs: trace ids are 16 bytes, span ids 8, neither all zero;
+/// a parent span id is empty (root) or 8 bytes. Returns the reason a span is invalid, or the ids.
+enum SpanIDRules {
+    enum Outcome {
+        case valid(TraceID, SpanID, parent: SpanID?)
+        case invalid(reason: String)
+    }
+
+    static func check(traceID: [UInt8]?, spanID: [UInt8]?, parentSpanID: [UInt8]?) -> Outcome {
+        guard let traceBytes = traceID, !traceBytes.isEmpty else { return .invalid(reason: "trace_id is missing") }
+        guard let trace = TraceID(bytes: traceBytes) else {
+            return .invalid(reason: "trace_id has \(traceBytes.count) bytes, expected 16")
+        }
+        guard !trace.isZero else { return .invalid(reason: "trace_id is all zeros") }
+        guard let spanBytes = spanID, !spanBytes.isEmpty else { return .invalid(reason: "span_id is missing") }
+        guard let span = SpanID(bytes: spanBytes) else {
+            return .invalid(reason: "span_id has \(spanBytes.count) bytes, expected 8")
+        }
+        guard !span.isZero else { return .invalid(reason: "span_id is all zeros") }
+        var parent: SpanID?
+        if let parentBytes = parentSpanID, !parentBytes.isEmpty {
+            guard let parsed = SpanID(bytes: parentBytes) else {
+                return .invalid(reason: "parent_span_id has \(parentBytes.count) bytes, expected 8 or none")
+            }
+            parent = parsed.isZero ? nil : parsed
+        }
+        return .valid(trace, span, parent: parent)
+    }
+}
+
+/// A request that cannot be decoded at all: answered with 400 / INVALID_ARGUMENT.
+public struct OTLPDecodeError: Error, Sendable, Hashable, CustomStringConvertible {
+    public enum Kind: Sendable, Hashable {
+        case malformed
+        case tooDeep
+    }
+
+    public var kind: Kind
+    public var message: String
+
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public var description: String { message }
+}
+
+/// Limits that protect the process from hostile input.
+public struct DecodeLimits: Sendable, Hashable {
+    /// How many `AnyValue` levels an attribute value may nest.
+    public var maxAttributeDepth: Int
+
+    public init(maxAttributeDepth: Int = 64) {
+        self.maxAttributeDepth = maxAttributeDepth
+    }
+
+    public static let `default` = DecodeLimits()
+}

@@ -1,0 +1,127 @@
+/// Appends JSON text to a byte buffer. Small and allocation-light: it runs for every stored span.
+public struct JSONWriter: Sendable {
+    public private(set) var bytes: [UInt8]
+
+    public init(capacity: Int = 256) {
+        bytes = []
+        bytes.reserveCapacity(capacity)
+    }
+
+    public var string: String { String(decoding: bytes, as: UTF8.self) }
+
+    public mutating func raw(_ text: StaticString) {
+        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    public mutating func raw(_ byte: UInt8) { bytes.append(byte) }
+
+    public mutating func rawBytes(_ other: [UInt8]) { bytes.append(contentsOf: other) }
+
+    /// Text that is already valid JSON (or needs no escaping, like hex ids).
+    public mutating func rawUTF8(_ text: String) { bytes.append(contentsOf: text.utf8) }
+
+    /// A quoted, escaped JSON string.
+    public mutating func string(_ value: String) {
+        bytes.append(UInt8(ascii: "\""))
+        var value = value
+        value.withUTF8 { utf8 in
+            var start = 0
+            for index in 0..<utf8.count {
+                let byte = utf8[index]
+                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<index]))
+                escape(byte)
+                start = index + 1
+            }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<utf8.count]))
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    private mutating func escape(_ byte: UInt8) {
+        switch byte {
+        case UInt8(ascii: "\""): raw("\\\"")
+        case UInt8(ascii: "\\"): raw("\\\\")
+        case 0x0A: raw("\\n")
+        case 0x0D: raw("\\r")
+        case 0x09: raw("\\t")
+        case 0x08: raw("\\b")
+        case 0x0C: raw("\\f")
+        default:
+            raw("\\u00")
+            bytes.append(hexDigit(byte >> 4))
+            bytes.append(hexDigit(byte & 0xF))
+        }
+    }
+
+    private func hexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+    }
+
+    /// An object key followed by a colon.
+    public mutating func key(_ name: StaticString) {
+        bytes.append(UInt8(ascii: "\""))
+        raw(name)
+        raw("\":")
+    }
+
+    public mutating func key(_ name: String) {
+        string(name)
+        bytes.append(UInt8(ascii: ":"))
+    }
+
+    public mutating func number(_ value: some BinaryInteger) {
+        bytes.append(contentsOf: String(value).utf8)
+    }
+
+    /// A 64-bit integer as a decimal string, as the protobuf JSON mapping writes int64/uint64/fixed64.
+    public mutating func quotedNumber(_ value: some BinaryInteger) {
+        bytes.append(UInt8(ascii: "\""))
+        number(value)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// A double; NaN and the infinities as the strings the protobuf JSON mapping uses.
+    public mutating func number(_ value: Double) {
+        if value.isNaN {
+            raw("\"NaN\"")
+        } else if value.isInfinite {
+            raw(value < 0 ? "\"-Infinity\"" : "\"Infinity\"")
+        } else {
+            // Swift prints the shortest text that reads back to the same Double.
+            bytes.append(contentsOf: value.description.utf8)
+        }
+    }
+
+    public mutating func bool(_ value: Bool) { raw(value ? "true" : "false") }
+
+    public mutating func null() { raw("null") }
+
+    /// Writes `value` as JSON.
+    public mutating func value(_ value: JSONValue) {
+        switch value {
+        case .null: null()
+        case .bool(let flag): bool(flag)
+        case .int(let int): number(int)
+        case .uint(let uint): number(uint)
+        case .double(let double): number(double)
+        case .string(let text): string(text)
+        case .array(let items):
+            raw("[")
+            for (index, item) in items.enumerated() {
+                if index > 0 { raw(",") }
+                self.value(item)
+            }
+            raw("]")
+        case .object(let object):
+            raw("{")
+            // Sorted keys: the same document always gives the same text.
+            for (index, key) in object.keys.sorted().enumerated() {
+                if index > 0 { raw(",") }
+                self.key(key)
+                self.value(object[key]!)
+            }
+            raw("}")
+        }
+    }
+}

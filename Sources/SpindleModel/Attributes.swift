@@ -1,0 +1,48 @@
+/// An OTLP `AnyValue`: every kind a span, resource or scope attribute can hold.
+public indirect enum AttributeValue: Hashable, Sendable {
+    case string(String)
+    case bool(Bool)
+    case int(Int64)
+    case double(Double)
+    case array([AttributeValue])
+    case kvlist([Attribute])
+    case bytes([UInt8])
+    /// No value set: valid in OTLP, and kept as such.
+    case empty
+
+    /// How many `AnyValue` levels this value spans (a scalar is 1).
+    public var depth: Int {
+        switch self {
+        case .array(let values): return 1 + (values.map(\.depth).max() ?? 0)
+        case .kvlist(let attributes): return 1 + (attributes.map(\.value.depth).max() ?? 0)
+        default: return 1
+        }
+    }
+
+    public var stringValue: String? {
+        if case .string(let value) = self { return value }
+        return nil
+    }
+}
+
+/// A key and its value. Order is kept as received; keys are not required to be unique.
+public struct Attribute: Hashable, Sendable {
+    public var key: String
+    public var value: AttributeValue
+
+    public init(key: String, value: AttributeValue) {
+        self.key = key
+        self.value = value
+    }
+
+    public init(_ key: String, _ value: AttributeValue) {
+        self.init(key: key, value: value)
+    }
+}
+
+extension Array where Element == Attribute {
+    /// The first value under `key`.
+    public subscript(key key: String) -> AttributeValue? {
+        first { $0.key == key }?.value
+    }
+}
