@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import SpindleServer
+import SpindleStore
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Receive OTLP traces and store them in SQLite.",
+        discussion: """
+            Listens for OTLP/HTTP on --http (POST /v1/traces, protobuf or JSON, gzip or deflate) and
+            answers 200 only after the spans are committed to the database. GET /healthz answers once
+            the store is open and the listener is up.
+
+            SIGINT or SIGTERM stops accepting requests, commits what is queued and closes the database.
+
+            Examples:
+              spindle serve
+              spindle serve --db /var/lib/spindle/traces.db --http 0.0.0.0:4318 --durability full
+            """)
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(help: ArgumentHelp("Address for OTLP/HTTP.", valueName: "host:port"))
+    var http: ListenAddress = .defaultHTTP
+
+    @Option(
+        name: .customLong("max-body"),
+        help: ArgumentHelp(
+            "Largest request accepted, after decompression (bytes, or with KiB/MiB/GiB). Larger: 413.",
+            valueName: "bytes"))
+    var maxBody: ByteCount = ByteCount(bytes: 64 << 20)
+
+    @Option(
+        help: ArgumentHelp(
+            "normal: an acknowledged span survives a crash of Spindle. full: it also survives power loss (fsync per commit).",
+            valueName: "normal|full"))
+    var durability: Durability = .normal
+
+    @Option(
+        name: .customLong("max-queue"),
+        help: ArgumentHelp(
+            "Encoded span data that may wait for the writer; past it requests get 503 with Retry-After.",
+            valueName: "bytes"))
+    var maxQueue: ByteCount = ByteCount(bytes: 64 << 20)
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: Logger.Level = .info
+
+    func run() async throws {
+        let level = logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "spindle")
+
+        let store: SpanStore
+        do {
+            store = try SpanStore(
+                path: database.db,
+                options: StoreOptions(durability: durability, maxQueuedBytes: maxQueue.bytes),
+                logger: Logger(label: "spindle.store"))
+        } catch {
+            throw ValidationError("cannot open the database at \(database.db): \(error)")
+        }
+        let application = SpindleHTTPServer.makeApplication(
+            store: store, configuration: ServerConfiguration(http: http, maxBodyBytes: maxBody.bytes),
+            logger: Logger(label: "spindle.http"))
+
+        // Services stop in reverse order: the listener first, then the store commits and closes.
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [
+                    .init(service: StoreService(store: store)),
+                    .init(service: application),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        logger.info(
+            "Spindle starting",
+            metadata: [
+                "db": "\(database.db)", "http": "\(http)", "max_body": "\(maxBody)",
+                "durability": "\(durability.rawValue)",
+            ])
+        try await group.run()
+        store.close()
+        logger.info("Spindle stopped; database closed")
+    }
+}

@@ -1,0 +1,18 @@
+import ArgumentParser
+
+@main
+struct Spindle: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "spindle",
+        abstract: "An OpenTelemetry trace collector for LLM applications, storing into SQLite.",
+        discussion: """
+            Point any OTLP exporter at Spindle and it keeps every span in an SQLite file:
+
+              spindle serve                      # OTLP/HTTP on 127.0.0.1:4318, data in ./spindle.db
+              OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 python app.py
+              spindle stats                      # what has arrived
+
+            Run `spindle help <command>` for the options of each command.
+            """,
+        subcommands: [Serve.self, Stats.self])
+}

@@ -1,0 +1,125 @@
+import Foundation
+import Hummingbird
+import HTTPTypes
+import Logging
+import NIOCore
+import SpindleCodec
+import SpindleModel
+public import SpindleStore
+
+/// `POST /v1/traces`: OTLP/HTTP in protobuf or JSON, answered only once the spans are committed.
+public struct OTLPHTTPReceiver: Sendable {
+    let store: SpanStore
+    let configuration: ServerConfiguration
+    let logger: Logger
+
+    public init(store: SpanStore, configuration: ServerConfiguration, logger: Logger) {
+        self.store = store
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    func handle(_ request: Request) async -> Response {
+        guard let encoding = MessageEncoding(contentType: request.headers[.contentType]) else {
+            // No encoding to answer in: JSON is the readable choice.
+            return error(
+                .unsupportedMediaType, .json, .invalidArgument,
+                "unsupported Content-Type \"\(request.headers[.contentType] ?? "")\"; "
+                    + "send application/x-protobuf or application/json")
+        }
+        guard let contentEncoding = ContentEncoding(header: request.headers[.contentEncoding]) else {
+            return error(
+                .unsupportedMediaType, encoding, .invalidArgument,
+                "unsupported Content-Encoding \"\(request.headers[.contentEncoding] ?? "")\"; send gzip, deflate or none")
+        }
+        let limit = configuration.maxBodyBytes
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            return tooLarge(encoding, limit)
+        }
+
+        let body: ByteBuffer
+        do {
+            // The compressed body is never larger than what it inflates to, so the same limit applies.
+            body = try await request.body.collect(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            return tooLarge(encoding, limit)
+        } catch {
+            return self.error(.badRequest, encoding, .invalidArgument, "could not read the request body: \(error)")
+        }
+
+        let inflated: ByteBuffer
+        do throws(ContentEncoding.Failure) {
+            inflated = try contentEncoding.decode(body, limit: limit)
+        } catch {
+            switch error {
+            case .tooLarge: return tooLarge(encoding, limit)
+            case .corrupt(let reason):
+                return self.error(.badRequest, encoding, .invalidArgument, "could not decompress the body: \(reason)")
+            }
+        }
+
+        let decoded: DecodedTraces
+        do {
+            decoded = try encoding.decode(Array(inflated.readableBytesView), limits: configuration.decodeLimits)
+        } catch {
+            logger.debug("rejected undecodable request", metadata: ["error": "\(error.message)"])
+            return self.error(.badRequest, encoding, .invalidArgument, error.message)
+        }
+
+        let project = request.headers[Self.projectHeader] ?? "default"
+        do throws(StoreError) {
+            let result = try await store.write(decoded.traces, project: project)
+            logger.debug(
+                "stored spans",
+                metadata: [
+                    "stored": "\(result.stored)", "duplicates": "\(result.duplicates)",
+                    "rejected": "\(decoded.rejections.count)", "project": "\(project)",
+                ])
+        } catch {
+            switch error {
+            case .overloaded(let seconds):
+                return self.error(
+                    .serviceUnavailable, encoding, .unavailable, "Spindle's write queue is full; retry in \(seconds)s",
+                    retryAfter: seconds)
+            case .closed:
+                return self.error(.serviceUnavailable, encoding, .unavailable, "Spindle is shutting down", retryAfter: 1)
+            case .sqlite(let failure):
+                logger.error("could not store spans", metadata: ["error": "\(failure)"])
+                return self.error(.internalServerError, encoding, .internal, "could not store spans: \(failure.message)")
+            }
+        }
+
+        if !decoded.rejections.isEmpty {
+            logger.info(
+                "partial success",
+                metadata: ["rejected": "\(decoded.rejections.count)", "first": "\(decoded.rejections[0])"])
+        }
+        return respond(
+            .ok, encoding,
+            encoding.response(
+                rejectedSpans: Int64(decoded.rejections.count), errorMessage: decoded.partialSuccessMessage))
+    }
+
+    static let projectHeader = HTTPField.Name("x-spindle-project")!
+
+    private func tooLarge(_ encoding: MessageEncoding, _ limit: Int) -> Response {
+        error(
+            .contentTooLarge, encoding, .resourceExhausted,
+            "request body is larger than \(limit) bytes after decompression (spindle serve --max-body)")
+    }
+
+    private func error(
+        _ status: HTTPResponse.Status, _ encoding: MessageEncoding, _ code: GRPCStatusCode, _ message: String,
+        retryAfter: Int? = nil
+    ) -> Response {
+        var response = respond(status, encoding, encoding.status(code: code, message: message, retryAfterSeconds: retryAfter))
+        if let retryAfter { response.headers[.retryAfter] = String(retryAfter) }
+        return response
+    }
+
+    private func respond(_ status: HTTPResponse.Status, _ encoding: MessageEncoding, _ body: [UInt8]) -> Response {
+        Response(
+            status: status, headers: [.contentType: encoding.contentType],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}

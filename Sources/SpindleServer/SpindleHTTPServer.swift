@@ -1,0 +1,44 @@
+import Foundation
+public import Hummingbird
+public import Logging
+import NIOCore
+public import SpindleStore
+
+/// Builds the HTTP application: OTLP/HTTP on `/v1/traces` and `/healthz`.
+public enum SpindleHTTPServer {
+    /// - Parameter onListening: called with the bound port once the listener is up (port 0 picks one).
+    public static func makeApplication(
+        store: SpanStore, configuration: ServerConfiguration, logger: Logger,
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let router = Router()
+        let receiver = OTLPHTTPReceiver(store: store, configuration: configuration, logger: logger)
+        router.post("/v1/traces") { request, _ in await receiver.handle(request) }
+        for method in [HTTPRequest.Method.get, .put, .delete, .patch, .head, .options] {
+            router.on("/v1/traces", method: method) { _, _ in
+                Response(
+                    status: .methodNotAllowed,
+                    headers: [.allow: "POST", .contentType: "application/json"],
+                    body: ResponseBody(
+                        byteBuffer: ByteBuffer(
+                            string: #"{"code":12,"message":"use POST for /v1/traces"}"#)))
+            }
+        }
+        // Routes exist only once the store is open; the listener is up when this can answer.
+        router.get("/healthz") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
+        }
+        return Application(
+            router: router,
+            configuration: ApplicationConfiguration(
+                address: .hostname(configuration.http.host, port: configuration.http.port), serverName: "Spindle"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? configuration.http.port
+                logger.info("OTLP/HTTP listening", metadata: ["address": "\(configuration.http.host):\(port)"])
+                await onListening(port)
+            },
+            logger: logger)
+    }
+}

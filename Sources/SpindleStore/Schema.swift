@@ -1,0 +1,75 @@
+/// The database schema, as an ordered list of migrations. `PRAGMA user_version` records how many have
+/// run; opening a database runs the rest in one transaction. Never edit a shipped migration: append one.
+enum Schema {
+    static let migrations: [String] = [
+        // 1: resources, scopes and spans.
+        """
+        CREATE TABLE resources (
+            id INTEGER PRIMARY KEY,
+            attributes TEXT NOT NULL,                 -- OTLP JSON KeyValue array, types kept
+            dropped_attributes_count INTEGER NOT NULL DEFAULT 0,
+            schema_url TEXT NOT NULL DEFAULT '',
+            service_name TEXT,                        -- service.name, copied out for queries
+            UNIQUE (attributes, dropped_attributes_count, schema_url)
+        );
+        CREATE TABLE scopes (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL DEFAULT '',
+            version TEXT NOT NULL DEFAULT '',
+            attributes TEXT NOT NULL DEFAULT '[]',
+            dropped_attributes_count INTEGER NOT NULL DEFAULT 0,
+            schema_url TEXT NOT NULL DEFAULT '',
+            UNIQUE (name, version, attributes, dropped_attributes_count, schema_url)
+        );
+        CREATE TABLE spans (
+            id INTEGER PRIMARY KEY,
+            project TEXT NOT NULL DEFAULT 'default',
+            root_span_id TEXT NOT NULL,               -- OTLP: the trace id in hex
+            span_id TEXT NOT NULL,                    -- OTLP: the span id in hex
+            span_parents TEXT,                        -- JSON array of parent span ids; NULL for a root
+            trace_state TEXT NOT NULL DEFAULT '',
+            flags INTEGER NOT NULL DEFAULT 0,
+            name TEXT NOT NULL,
+            kind INTEGER NOT NULL DEFAULT 0,
+            start_time_unix_nano INTEGER NOT NULL,    -- uint64 stored by bit pattern
+            end_time_unix_nano INTEGER NOT NULL,
+            status_code INTEGER NOT NULL DEFAULT 0,
+            status_message TEXT NOT NULL DEFAULT '',
+            attributes TEXT NOT NULL DEFAULT '[]',    -- OTLP JSON KeyValue array
+            dropped_attributes_count INTEGER NOT NULL DEFAULT 0,
+            events TEXT,                              -- OTLP JSON Event array; NULL when none
+            dropped_events_count INTEGER NOT NULL DEFAULT 0,
+            links TEXT,                               -- OTLP JSON Link array; NULL when none
+            dropped_links_count INTEGER NOT NULL DEFAULT 0,
+            resource_id INTEGER NOT NULL REFERENCES resources (id),
+            scope_id INTEGER NOT NULL REFERENCES scopes (id),
+            UNIQUE (project, root_span_id, span_id)
+        );
+        """
+    ]
+
+    static var currentVersion: Int { migrations.count }
+
+    static func migrate(_ connection: SQLiteConnection) throws(SQLiteError) {
+        let version = Int(try connection.integer("PRAGMA user_version"))
+        guard version < migrations.count else {
+            if version > migrations.count {
+                throw SQLiteError(
+                    code: 0,
+                    message: "database schema version \(version) is newer than this Spindle knows (\(migrations.count))")
+            }
+            return
+        }
+        try connection.execute("BEGIN IMMEDIATE")
+        do {
+            for index in version..<migrations.count {
+                try connection.execute(migrations[index])
+            }
+            try connection.execute("PRAGMA user_version = \(migrations.count)")
+            try connection.execute("COMMIT")
+        } catch {
+            try? connection.execute("ROLLBACK")
+            throw error
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import SpindleModel
+import SpindleCodec
+
+/// A span encoded into the column values the store writes. Built on the caller's task, not on the
+/// writer thread, so that encoding runs in parallel with SQLite work.
+struct SpanRecord {
+    var rootSpanID: String
+    var spanID: String
+    var spanParents: [UInt8]?
+    var span: Span
+    var attributes: [UInt8]
+    var events: [UInt8]?
+    var links: [UInt8]?
+
+    init(_ span: Span) {
+        self.span = span
+        // Braintrust's tree model: for OTLP, the trace id is the root span id.
+        rootSpanID = span.traceID.hex
+        spanID = span.spanID.hex
+        spanParents = span.parentSpanID.map { Array("[\"\($0.hex)\"]".utf8) }
+        attributes = OTLPJSON.encodeAttributes(span.attributes)
+        events = span.events.isEmpty ? nil : OTLPJSON.encodeEvents(span.events)
+        links = span.links.isEmpty ? nil : OTLPJSON.encodeLinks(span.links)
+    }
+
+    var encodedSize: Int { 200 + span.name.utf8.count + attributes.count + (events?.count ?? 0) + (links?.count ?? 0) }
+}
+
+/// A resource as stored: its identity is the whole encoded content.
+struct ResourceRecord: Hashable {
+    var attributes: [UInt8]
+    var droppedAttributesCount: UInt32
+    var schemaURL: String
+    var serviceName: String?
+
+    init(_ resourceSpans: ResourceSpans) {
+        attributes = OTLPJSON.encodeAttributes(resourceSpans.resource.attributes)
+        droppedAttributesCount = resourceSpans.resource.droppedAttributesCount
+        schemaURL = resourceSpans.schemaURL
+        serviceName = resourceSpans.resource.serviceName
+    }
+}
+
+struct ScopeRecord: Hashable {
+    var name: String
+    var version: String
+    var attributes: [UInt8]
+    var droppedAttributesCount: UInt32
+    var schemaURL: String
+
+    init(_ scopeSpans: ScopeSpans) {
+        name = scopeSpans.scope.name
+        version = scopeSpans.scope.version
+        attributes = OTLPJSON.encodeAttributes(scopeSpans.scope.attributes)
+        droppedAttributesCount = scopeSpans.scope.droppedAttributesCount
+        schemaURL = scopeSpans.schemaURL
+    }
+}
+
+/// One request's spans, ready for the writer.
+struct EncodedBatch {
+    struct Group {
+        var resource: ResourceRecord
+        var scope: ScopeRecord
+        var spans: [SpanRecord]
+    }
+
+    var project: String
+    var groups: [Group]
+    var encodedSize: Int
+    var spanCount: Int
+
+    init(project: String, traces: TracesData) {
+        self.project = project
+        var groups: [Group] = []
+        var size = 0
+        var count = 0
+        for resourceSpans in traces.resourceSpans {
+            let resource = ResourceRecord(resourceSpans)
+            for scopeSpans in resourceSpans.scopeSpans where !scopeSpans.spans.isEmpty {
+                let spans = scopeSpans.spans.map(SpanRecord.init)
+                size += spans.reduce(0) { $0 + $1.encodedSize }
+                count += spans.count
+                groups.append(Group(resource: resource, scope: ScopeRecord(scopeSpans), spans: spans))
+            }
+        }
+        self.groups = groups
+        self.encodedSize = size
+        self.spanCount = count
+    }
+}

@@ -1,0 +1,217 @@
+import Foundation
+public import Logging
+public import SpindleModel
+
+/// How the store trades durability for speed. In WAL mode, `normal` survives a crash of the process
+/// (every acknowledged transaction is in the WAL file); `full` also fsyncs each commit, surviving power loss.
+public enum Durability: String, Sendable, CaseIterable {
+    case normal
+    case full
+}
+
+public struct StoreOptions: Sendable {
+    public var durability: Durability
+    /// Encoded bytes that may wait for the writer; past it, writes fail with `overloaded`.
+    public var maxQueuedBytes: Int
+    /// Spans committed in one transaction at most (group commit takes whatever is queued, up to this).
+    public var maxSpansPerTransaction: Int
+    /// What `overloaded` asks the client to wait.
+    public var retryAfterSeconds: Int
+
+    public init(
+        durability: Durability = .normal, maxQueuedBytes: Int = 64 << 20, maxSpansPerTransaction: Int = 50_000,
+        retryAfterSeconds: Int = 1
+    ) {
+        self.durability = durability
+        self.maxQueuedBytes = maxQueuedBytes
+        self.maxSpansPerTransaction = maxSpansPerTransaction
+        self.retryAfterSeconds = retryAfterSeconds
+    }
+}
+
+/// What a committed write did.
+public struct WriteResult: Sendable, Hashable {
+    /// Spans newly stored.
+    public var stored: Int
+    /// Spans already in the store (same project, trace id and span id): kept once, as OTLP retries expect.
+    public var duplicates: Int
+
+    public init(stored: Int = 0, duplicates: Int = 0) {
+        self.stored = stored
+        self.duplicates = duplicates
+    }
+}
+
+public enum StoreError: Error, Sendable, CustomStringConvertible {
+    /// The write queue is full: the client should retry after the given delay.
+    case overloaded(retryAfterSeconds: Int)
+    /// The store is shutting down or closed.
+    case closed
+    case sqlite(SQLiteError)
+
+    public var description: String {
+        switch self {
+        case .overloaded(let seconds): return "write queue is full; retry in \(seconds)s"
+        case .closed: return "store is closed"
+        case .sqlite(let error): return "\(error)"
+        }
+    }
+}
+
+/// The SQLite store. One writer thread owns the only write connection and commits whatever requests
+/// are queued together in one transaction (group commit); each `write` returns only after the
+/// transaction holding its spans has committed. Readers open their own connections.
+public final class SpanStore: Sendable {
+    public let path: String
+    public let options: StoreOptions
+    private let queue: WriteQueue
+
+    /// Opens (creating and migrating as needed) the database at `path` and starts the writer thread.
+    public init(path: String, options: StoreOptions = StoreOptions(), logger: Logger = Logger(label: "spindle.store"))
+        throws
+    {
+        self.path = path
+        self.options = options
+        let connection = try SQLiteConnection(path: path)
+        try connection.execute("PRAGMA journal_mode = WAL")
+        try connection.execute("PRAGMA synchronous = \(options.durability == .full ? "FULL" : "NORMAL")")
+        try connection.execute("PRAGMA cache_size = -32768")
+        try connection.execute("PRAGMA temp_store = MEMORY")
+        try Schema.migrate(connection)
+        let writer = try SpanWriter(connection: connection)
+        queue = WriteQueue(writer: writer, options: options, logger: logger)
+        logger.info(
+            "store open",
+            metadata: ["path": "\(path)", "durability": "\(options.durability.rawValue)", "schema": "\(Schema.currentVersion)"])
+    }
+
+    /// Stores `traces` under `project`; returns once they are committed.
+    public func write(_ traces: TracesData, project: String = "default") async throws(StoreError) -> WriteResult {
+        let batch = EncodedBatch(project: project, traces: traces)
+        if batch.spanCount == 0 { return WriteResult() }
+        let result: Result<WriteResult, StoreError> = await withCheckedContinuation { continuation in
+            queue.enqueue(batch) { continuation.resume(returning: $0) }
+        }
+        return try result.get()
+    }
+
+    /// Stops taking writes, commits everything already queued, and closes the write connection.
+    /// Safe to call more than once.
+    public func close() { queue.close() }
+
+    /// A new read-only view on the database (its own connection).
+    public func reader() throws -> StoreReader { try StoreReader(path: path) }
+
+    /// Bytes currently waiting for the writer.
+    public var queuedBytes: Int { queue.queuedBytes }
+}
+
+/// The bounded queue in front of the writer thread, and the thread itself.
+private final class WriteQueue: @unchecked Sendable {
+    private struct Job {
+        var batch: EncodedBatch
+        var completion: (Result<WriteResult, StoreError>) -> Void
+    }
+
+    // All mutable state below is guarded by `condition`.
+    private let condition = NSCondition()
+    private var pending: [Job] = []
+    private var pendingBytes = 0
+    private var closing = false
+    private var finished = false
+
+    private let writer: SpanWriter
+    private let options: StoreOptions
+    private let logger: Logger
+
+    init(writer: SpanWriter, options: StoreOptions, logger: Logger) {
+        self.writer = writer
+        self.options = options
+        self.logger = logger
+        let thread = Thread { [self] in run() }
+        thread.name = "spindle-writer"
+        thread.start()
+    }
+
+    var queuedBytes: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return pendingBytes
+    }
+
+    func enqueue(_ batch: EncodedBatch, completion: @escaping (Result<WriteResult, StoreError>) -> Void) {
+        condition.lock()
+        if closing {
+            condition.unlock()
+            completion(.failure(.closed))
+            return
+        }
+        // One request larger than the whole budget is still taken when nothing else waits.
+        if pendingBytes > 0 && pendingBytes + batch.encodedSize > options.maxQueuedBytes {
+            condition.unlock()
+            completion(.failure(.overloaded(retryAfterSeconds: options.retryAfterSeconds)))
+            return
+        }
+        pending.append(Job(batch: batch, completion: completion))
+        pendingBytes += batch.encodedSize
+        condition.signal()
+        condition.unlock()
+    }
+
+    func close() {
+        condition.lock()
+        closing = true
+        condition.broadcast()
+        while !finished { condition.wait() }
+        condition.unlock()
+    }
+
+    private func run() {
+        while true {
+            condition.lock()
+            while pending.isEmpty && !closing { condition.wait() }
+            if pending.isEmpty {
+                writer.close()
+                finished = true
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
+            var take = 0
+            var spans = 0
+            while take < pending.count
+                && (take == 0 || spans + pending[take].batch.spanCount <= options.maxSpansPerTransaction)
+            {
+                spans += pending[take].batch.spanCount
+                take += 1
+            }
+            let jobs = Array(pending.prefix(take))
+            pending.removeFirst(take)
+            condition.unlock()
+
+            commit(jobs)
+
+            // Memory is released only now, so the byte bound covers batches being written too.
+            condition.lock()
+            pendingBytes -= jobs.reduce(0) { $0 + $1.batch.encodedSize }
+            condition.unlock()
+        }
+    }
+
+    /// Commits all jobs in one transaction. If that fails, retries each alone so that one bad request
+    /// cannot fail the others.
+    private func commit(_ jobs: [Job]) {
+        do {
+            let results = try writer.transaction(jobs.map(\.batch))
+            for (job, result) in zip(jobs, results) { job.completion(.success(result)) }
+        } catch {
+            if jobs.count > 1 {
+                logger.warning("group commit failed; retrying requests one by one", metadata: ["error": "\(error)"])
+                for job in jobs { commit([job]) }
+            } else {
+                logger.error("write failed", metadata: ["error": "\(error)"])
+                jobs[0].completion(.failure(.sqlite(error)))
+            }
+        }
+    }
+}

@@ -1,0 +1,157 @@
+import CSQLite
+
+/// Owns the write connection and its prepared statements; used only from the writer thread.
+final class SpanWriter {
+    private let connection: SQLiteConnection
+    private let insertSpan: SQLiteStatement
+    private let insertResource: SQLiteStatement
+    private let selectResource: SQLiteStatement
+    private let insertScope: SQLiteStatement
+    private let selectScope: SQLiteStatement
+    private let begin: SQLiteStatement
+    private let commit: SQLiteStatement
+    // Row ids of resources and scopes seen before; cleared on rollback (the rows may be gone).
+    private var resourceIDs: [ResourceRecord: Int64] = [:]
+    private var scopeIDs: [ScopeRecord: Int64] = [:]
+    private var isClosed = false
+
+    init(connection: SQLiteConnection) throws(SQLiteError) {
+        self.connection = connection
+        insertSpan = try connection.prepare(
+            """
+            INSERT OR IGNORE INTO spans (project, root_span_id, span_id, span_parents, trace_state, flags, name, kind,
+                start_time_unix_nano, end_time_unix_nano, status_code, status_message, attributes,
+                dropped_attributes_count, events, dropped_events_count, links, dropped_links_count, resource_id, scope_id)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
+            """)
+        insertResource = try connection.prepare(
+            """
+            INSERT OR IGNORE INTO resources (attributes, dropped_attributes_count, schema_url, service_name)
+            VALUES (?1, ?2, ?3, ?4)
+            """)
+        selectResource = try connection.prepare(
+            "SELECT id FROM resources WHERE attributes = ?1 AND dropped_attributes_count = ?2 AND schema_url = ?3")
+        insertScope = try connection.prepare(
+            """
+            INSERT OR IGNORE INTO scopes (name, version, attributes, dropped_attributes_count, schema_url)
+            VALUES (?1, ?2, ?3, ?4, ?5)
+            """)
+        selectScope = try connection.prepare(
+            """
+            SELECT id FROM scopes WHERE name = ?1 AND version = ?2 AND attributes = ?3
+                AND dropped_attributes_count = ?4 AND schema_url = ?5
+            """)
+        begin = try connection.prepare("BEGIN IMMEDIATE")
+        commit = try connection.prepare("COMMIT")
+    }
+
+    /// Writes every batch in one transaction; returns one result per batch, after COMMIT.
+    func transaction(_ batches: [EncodedBatch]) throws(SQLiteError) -> [WriteResult] {
+        try begin.step()
+        begin.reset()
+        do {
+            let results = try batches.map { batch throws(SQLiteError) in try write(batch) }
+            try commit.step()
+            commit.reset()
+            return results
+        } catch {
+            commit.reset()
+            try? connection.execute("ROLLBACK")
+            resourceIDs.removeAll()
+            scopeIDs.removeAll()
+            throw error
+        }
+    }
+
+    private func write(_ batch: EncodedBatch) throws(SQLiteError) -> WriteResult {
+        var result = WriteResult()
+        for group in batch.groups {
+            let resourceID = try resourceID(group.resource)
+            let scopeID = try scopeID(group.scope)
+            for record in group.spans {
+                let span = record.span
+                let statement = insertSpan
+                statement.bind(1, batch.project)
+                statement.bind(2, record.rootSpanID)
+                statement.bind(3, record.spanID)
+                statement.bindText(4, record.spanParents)
+                statement.bind(5, span.traceState)
+                statement.bind(6, span.flags)
+                statement.bind(7, span.name)
+                statement.bind(8, span.kind.rawValue)
+                statement.bind(9, span.startTimeUnixNano)
+                statement.bind(10, span.endTimeUnixNano)
+                statement.bind(11, span.status.code.rawValue)
+                statement.bind(12, span.status.message)
+                statement.bindText(13, record.attributes)
+                statement.bind(14, span.droppedAttributesCount)
+                statement.bindText(15, record.events)
+                statement.bind(16, span.droppedEventsCount)
+                statement.bindText(17, record.links)
+                statement.bind(18, span.droppedLinksCount)
+                statement.bind(19, resourceID)
+                statement.bind(20, scopeID)
+                defer { statement.reset() }
+                try statement.step()
+                if connection.changes == 1 { result.stored += 1 } else { result.duplicates += 1 }
+            }
+        }
+        return result
+    }
+
+    private func resourceID(_ record: ResourceRecord) throws(SQLiteError) -> Int64 {
+        if let id = resourceIDs[record] { return id }
+        insertResource.bindText(1, record.attributes)
+        insertResource.bind(2, record.droppedAttributesCount)
+        insertResource.bind(3, record.schemaURL)
+        insertResource.bind(4, record.serviceName)
+        defer { insertResource.reset() }
+        try insertResource.step()
+        let id: Int64
+        if connection.changes == 1 {
+            id = connection.lastInsertRowID
+        } else {
+            selectResource.bindText(1, record.attributes)
+            selectResource.bind(2, record.droppedAttributesCount)
+            selectResource.bind(3, record.schemaURL)
+            defer { selectResource.reset() }
+            guard try selectResource.step() else { throw SQLiteError(code: 0, message: "resource row vanished") }
+            id = selectResource.int64(0)
+        }
+        resourceIDs[record] = id
+        return id
+    }
+
+    private func scopeID(_ record: ScopeRecord) throws(SQLiteError) -> Int64 {
+        if let id = scopeIDs[record] { return id }
+        insertScope.bind(1, record.name)
+        insertScope.bind(2, record.version)
+        insertScope.bindText(3, record.attributes)
+        insertScope.bind(4, record.droppedAttributesCount)
+        insertScope.bind(5, record.schemaURL)
+        defer { insertScope.reset() }
+        try insertScope.step()
+        let id: Int64
+        if connection.changes == 1 {
+            id = connection.lastInsertRowID
+        } else {
+            selectScope.bind(1, record.name)
+            selectScope.bind(2, record.version)
+            selectScope.bindText(3, record.attributes)
+            selectScope.bind(4, record.droppedAttributesCount)
+            selectScope.bind(5, record.schemaURL)
+            defer { selectScope.reset() }
+            guard try selectScope.step() else { throw SQLiteError(code: 0, message: "scope row vanished") }
+            id = selectScope.int64(0)
+        }
+        scopeIDs[record] = id
+        return id
+    }
+
+    /// Checkpoints the WAL into the database file so a closed store is one file again.
+    func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        try? connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+public import SpindleModel
+import SpindleCodec
+
+/// A stored span with the resource and scope it came with.
+public struct StoredSpan: Sendable, Hashable {
+    public var project: String
+    public var span: Span
+    public var resource: Resource
+    public var resourceSchemaURL: String
+    public var scope: InstrumentationScope
+    public var scopeSchemaURL: String
+}
+
+public struct StoreStats: Sendable, Hashable {
+    public var spans: Int
+    public var traces: Int
+    public var resources: Int
+    public var scopes: Int
+    /// The database file plus its WAL.
+    public var databaseBytes: Int
+}
+
+/// A read-only view of the store on its own connection. Not shared between threads: open one per use.
+/// In WAL mode readers see the last committed state and never block the writer.
+public final class StoreReader {
+    private let connection: SQLiteConnection
+    private let path: String
+
+    init(path: String) throws {
+        self.path = path
+        connection = try SQLiteConnection(path: path)
+        try connection.execute("PRAGMA query_only = 1")
+        let version = try connection.integer("PRAGMA user_version")
+        guard version == Schema.currentVersion else {
+            throw SQLiteError(
+                code: 0, message: "\(path) has schema version \(version), expected \(Schema.currentVersion); run spindle serve once to migrate")
+        }
+    }
+
+    /// Opens a reader on an existing database without starting a writer (for the CLI).
+    public static func open(path: String) throws -> StoreReader {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw SQLiteError(code: 14, message: "no database at \(path) (start `spindle serve --db \(path)` first)")
+        }
+        return try StoreReader(path: path)
+    }
+
+    public func stats() throws -> StoreStats {
+        let pageCount = try connection.integer("PRAGMA page_count")
+        let pageSize = try connection.integer("PRAGMA page_size")
+        let walSize = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
+        return StoreStats(
+            spans: Int(try connection.integer("SELECT count(*) FROM spans")),
+            traces: Int(try connection.integer("SELECT count(*) FROM (SELECT DISTINCT project, root_span_id FROM spans)")),
+            resources: Int(try connection.integer("SELECT count(*) FROM resources")),
+            scopes: Int(try connection.integer("SELECT count(*) FROM scopes")),
+            databaseBytes: Int(pageCount * pageSize) + walSize)
+    }
+
+    /// Every span of one trace, ordered by start time then span id.
+    public func spans(rootSpanID: String, project: String? = nil) throws -> [StoredSpan] {
+        let statement = try connection.prepare(
+            """
+            SELECT s.project, s.root_span_id, s.span_id, s.span_parents, s.trace_state, s.flags, s.name, s.kind,
+                s.start_time_unix_nano, s.end_time_unix_nano, s.status_code, s.status_message, s.attributes,
+                s.dropped_attributes_count, s.events, s.dropped_events_count, s.links, s.dropped_links_count,
+                r.attributes, r.dropped_attributes_count, r.schema_url,
+                c.name, c.version, c.attributes, c.dropped_attributes_count, c.schema_url
+            FROM spans s JOIN resources r ON r.id = s.resource_id JOIN scopes c ON c.id = s.scope_id
+            WHERE s.root_span_id = ?1 AND (?2 IS NULL OR s.project = ?2)
+            ORDER BY s.start_time_unix_nano, s.span_id
+            """)
+        statement.bind(1, rootSpanID.lowercased())
+        statement.bind(2, project)
+        var result: [StoredSpan] = []
+        while try statement.step() {
+            result.append(try storedSpan(statement))
+        }
+        return result
+    }
+
+    /// One trace as OTLP data, grouped by resource and scope (for export and comparison).
+    public func traces(rootSpanID: String, project: String? = nil) throws -> TracesData {
+        Self.group(try spans(rootSpanID: rootSpanID, project: project))
+    }
+
+    /// Groups stored spans by resource, then scope, keeping the order in which each first appears.
+    public static func group(_ spans: [StoredSpan]) -> TracesData {
+        var data = TracesData()
+        for stored in spans {
+            let resourceIndex =
+                data.resourceSpans.firstIndex {
+                    $0.resource == stored.resource && $0.schemaURL == stored.resourceSchemaURL
+                }
+                ?? {
+                    data.resourceSpans.append(
+                        ResourceSpans(resource: stored.resource, scopeSpans: [], schemaURL: stored.resourceSchemaURL))
+                    return data.resourceSpans.count - 1
+                }()
+            let scopeIndex =
+                data.resourceSpans[resourceIndex].scopeSpans.firstIndex {
+                    $0.scope == stored.scope && $0.schemaURL == stored.scopeSchemaURL
+                }
+                ?? {
+                    data.resourceSpans[resourceIndex].scopeSpans.append(
+                        ScopeSpans(scope: stored.scope, spans: [], schemaURL: stored.scopeSchemaURL))
+                    return data.resourceSpans[resourceIndex].scopeSpans.count - 1
+                }()
+            data.resourceSpans[resourceIndex].scopeSpans[scopeIndex].spans.append(stored.span)
+        }
+        return data
+    }
+
+    private func storedSpan(_ row: SQLiteStatement) throws -> StoredSpan {
+        guard let traceID = TraceID(hex: row.string(1)), let spanID = SpanID(hex: row.string(2)) else {
+            throw SQLiteError(code: 0, message: "span \(row.string(1))/\(row.string(2)) has no OTLP ids")
+        }
+        var parent: SpanID?
+        if let parents = row.optionalString(3), let first = try JSONValue.parse(Data(parents.utf8)).arrayValue?.first {
+            parent = first.stringValue.flatMap { SpanID(hex: $0) }
+        }
+        let span = Span(
+            traceID: traceID, spanID: spanID, traceState: row.string(4), parentSpanID: parent, flags: row.uint32(5),
+            name: row.string(6), kind: SpanKind(rawValue: row.int32(7)), startTimeUnixNano: row.uint64(8),
+            endTimeUnixNano: row.uint64(9), attributes: try OTLPJSON.decodeAttributes(Data(row.string(12).utf8)),
+            droppedAttributesCount: row.uint32(13),
+            events: try row.optionalString(14).map { text throws in try OTLPJSON.decodeEvents(Data(text.utf8)) } ?? [],
+            droppedEventsCount: row.uint32(15),
+            links: try row.optionalString(16).map { text throws in try OTLPJSON.decodeLinks(Data(text.utf8)) } ?? [],
+            droppedLinksCount: row.uint32(17),
+            status: SpanStatus(code: StatusCode(rawValue: row.int32(10)), message: row.string(11)))
+        return StoredSpan(
+            project: row.string(0), span: span,
+            resource: Resource(
+                attributes: try OTLPJSON.decodeAttributes(Data(row.string(18).utf8)), droppedAttributesCount: row.uint32(19)),
+            resourceSchemaURL: row.string(20),
+            scope: InstrumentationScope(
+                name: row.string(21), version: row.string(22),
+                attributes: try OTLPJSON.decodeAttributes(Data(row.string(23).utf8)), droppedAttributesCount: row.uint32(24)),
+            scopeSchemaURL: row.string(25))
+    }
+
+    /// Runs a query returning one integer; for tests and diagnostics.
+    public func integer(_ sql: String) throws -> Int64 { try connection.integer(sql) }
+}
