@@ -61,6 +61,7 @@ let package = Package(
                 "SpindleServer", "SpindleStore", "SpindleCodec", "SpindleModel",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "CompressNIO", package: "compress-nio"),
             ]),
         .executableTarget(
@@ -73,8 +74,8 @@ let package = Package(
             ]),
 
         .testTarget(name: "SpindleModelTests", dependencies: ["SpindleModel"]),
-        .testTarget(name: "SpindleCodecTests", dependencies: ["SpindleCodec", "SpindleModel", "COTLP"]),
-        .testTarget(name: "SpindleStoreTests", dependencies: ["SpindleStore", "SpindleCodec", "SpindleModel"]),
+        .testTarget(name: "SpindleCodecTests", dependencies: ["SpindleCodec", "SpindleModel", "SpindleTesting"]),
+        .testTarget(name: "SpindleStoreTests", dependencies: ["SpindleStore", "SpindleCodec", "SpindleModel", "SpindleTesting"]),
         .testTarget(
             name: "SpindleServerTests",
             dependencies: [

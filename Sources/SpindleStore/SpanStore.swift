@@ -104,6 +104,10 @@ public final class SpanStore: Sendable {
 
     /// Bytes currently waiting for the writer.
     public var queuedBytes: Int { queue.queuedBytes }
+
+    /// Pauses the writer before its next transaction until the returned closure is called.
+    /// For tests of backpressure: lets the queue fill deterministically.
+    func holdWriter() -> @Sendable () -> Void { queue.hold() }
 }
 
 /// The bounded queue in front of the writer thread, and the thread itself.
@@ -119,6 +123,7 @@ private final class WriteQueue: @unchecked Sendable {
     private var pendingBytes = 0
     private var closing = false
     private var finished = false
+    private var held = false
 
     private let writer: SpanWriter
     private let options: StoreOptions
@@ -158,6 +163,18 @@ private final class WriteQueue: @unchecked Sendable {
         condition.unlock()
     }
 
+    func hold() -> @Sendable () -> Void {
+        condition.lock()
+        held = true
+        condition.unlock()
+        return { [self] in
+            condition.lock()
+            held = false
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+
     func close() {
         condition.lock()
         closing = true
@@ -169,7 +186,7 @@ private final class WriteQueue: @unchecked Sendable {
     private func run() {
         while true {
             condition.lock()
-            while pending.isEmpty && !closing { condition.wait() }
+            while (pending.isEmpty || held) && !closing { condition.wait() }
             if pending.isEmpty {
                 writer.close()
                 finished = true

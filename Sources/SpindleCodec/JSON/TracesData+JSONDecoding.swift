@@ -154,24 +154,24 @@ struct JSONTraceReader {
             traceState: try string(field(object, "traceState", "trace_state"), at: path + ".traceState"),
             parentSpanID: parent, flags: try uint32(field(object, "flags"), at: path + ".flags"), name: name,
             kind: SpanKind(rawValue: try enumValue(field(object, "kind"), at: path + ".kind", names: SpanKind.init(name:))),
-            startTimeUnixNano: try uint64(field(object, "startTimeUnixNano", "start_time_unix_nano"), at: path),
-            endTimeUnixNano: try uint64(field(object, "endTimeUnixNano", "end_time_unix_nano"), at: path),
+            startTimeUnixNano: try uint64(field(object, "startTimeUnixNano", "start_time_unix_nano"), at: path + ".startTimeUnixNano"),
+            endTimeUnixNano: try uint64(field(object, "endTimeUnixNano", "end_time_unix_nano"), at: path + ".endTimeUnixNano"),
             attributes: try attributes(field(object, "attributes"), at: path + ".attributes"),
-            droppedAttributesCount: try uint32(field(object, "droppedAttributesCount", "dropped_attributes_count"), at: path),
+            droppedAttributesCount: try uint32(field(object, "droppedAttributesCount", "dropped_attributes_count"), at: path + ".droppedAttributesCount"),
             events: events,
-            droppedEventsCount: try uint32(field(object, "droppedEventsCount", "dropped_events_count"), at: path),
+            droppedEventsCount: try uint32(field(object, "droppedEventsCount", "dropped_events_count"), at: path + ".droppedEventsCount"),
             links: links,
-            droppedLinksCount: try uint32(field(object, "droppedLinksCount", "dropped_links_count"), at: path),
+            droppedLinksCount: try uint32(field(object, "droppedLinksCount", "dropped_links_count"), at: path + ".droppedLinksCount"),
             status: status)
     }
 
     func event(_ value: JSONValue, at path: String) throws(OTLPDecodeError) -> SpanEvent {
         let object = try self.object(value, at: path)
         return SpanEvent(
-            timeUnixNano: try uint64(field(object, "timeUnixNano", "time_unix_nano"), at: path),
+            timeUnixNano: try uint64(field(object, "timeUnixNano", "time_unix_nano"), at: path + ".timeUnixNano"),
             name: try string(field(object, "name"), at: path + ".name"),
             attributes: try attributes(field(object, "attributes"), at: path + ".attributes"),
-            droppedAttributesCount: try uint32(field(object, "droppedAttributesCount", "dropped_attributes_count"), at: path))
+            droppedAttributesCount: try uint32(field(object, "droppedAttributesCount", "dropped_attributes_count"), at: path + ".droppedAttributesCount"))
     }
 
     func link(_ value: JSONValue, at path: String) throws(OTLPDecodeError) -> SpanLink {
@@ -182,7 +182,7 @@ struct JSONTraceReader {
             traceID: TraceID(bytes: traceBytes) ?? TraceID(high: 0, low: 0), spanID: SpanID(bytes: spanBytes) ?? SpanID(0),
             traceState: try string(field(object, "traceState", "trace_state"), at: path + ".traceState"),
             attributes: try attributes(field(object, "attributes"), at: path + ".attributes"),
-            droppedAttributesCount: try uint32(field(object, "droppedAttributesCount", "dropped_attributes_count"), at: path),
+            droppedAttributesCount: try uint32(field(object, "droppedAttributesCount", "dropped_attributes_count"), at: path + ".droppedAttributesCount"),
             flags: try uint32(field(object, "flags"), at: path + ".flags"))
     }
 

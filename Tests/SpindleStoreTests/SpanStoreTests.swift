@@ -1,0 +1,127 @@
+import Foundation
+import Testing
+@testable import SpindleStore
+import SpindleModel
+import SpindleTesting
+
+/// A store in a fresh temporary directory, closed and removed after `body`.
+func withStore<T>(
+    _ options: StoreOptions = StoreOptions(), _ body: (SpanStore) async throws -> T
+) async throws -> T {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spindle-store-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let store = try SpanStore(path: directory.appendingPathComponent("test.db").path, options: options)
+    defer { store.close() }
+    return try await body(store)
+}
+
+@Suite struct SpanStoreTests {
+    @Test func everyFieldSurvivesStorage() async throws {
+        try await withStore { store in
+            let traces = SampleTraces.everyField()
+            let result = try await store.write(traces)
+            #expect(result == WriteResult(stored: 2, duplicates: 0))
+            let reader = try store.reader()
+            let traceID = traces.resourceSpans[0].scopeSpans[0].spans[0].traceID
+            #expect(try reader.traces(rootSpanID: traceID.hex) == traces)
+            let stored = try reader.spans(rootSpanID: traceID.hex)
+            #expect(stored.map(\.project) == ["default", "default"])
+        }
+    }
+
+    @Test func treeColumnsFollowTheOTLPIds() async throws {
+        try await withStore { store in
+            let traces = SampleTraces.everyField()
+            _ = try await store.write(traces)
+            let reader = try store.reader()
+            #expect(try reader.integer("SELECT count(*) FROM spans WHERE root_span_id = '0102030405060708090a0b0c0d0e0f10'") == 2)
+            #expect(try reader.integer("SELECT count(*) FROM spans WHERE span_parents IS NULL AND span_id = '1111111111111111'") == 1)
+            #expect(try reader.integer(#"SELECT count(*) FROM spans WHERE span_parents = '["1111111111111111"]'"#) == 1)
+        }
+    }
+
+    @Test func theSameSpanIsStoredOnce() async throws {
+        try await withStore { store in
+            let traces = SampleTraces.small(count: 50)
+            #expect(try await store.write(traces) == WriteResult(stored: 50, duplicates: 0))
+            #expect(try await store.write(traces) == WriteResult(stored: 0, duplicates: 50))
+            // Another project may hold the same ids.
+            #expect(try await store.write(traces, project: "other") == WriteResult(stored: 50, duplicates: 0))
+            let stats = try store.reader().stats()
+            #expect(stats.spans == 100)
+            #expect(stats.resources == 1)
+            #expect(stats.scopes == 1)
+            #expect(stats.traces == 20)
+        }
+    }
+
+    @Test func concurrentWritersAllCommit() async throws {
+        try await withStore { store in
+            try await withThrowingTaskGroup(of: WriteResult.self) { group in
+                for writer in 0..<16 {
+                    group.addTask { try await store.write(SampleTraces.small(count: 200, seed: UInt64(writer + 10))) }
+                }
+                var stored = 0
+                for try await result in group { stored += result.stored }
+                #expect(stored == 16 * 200)
+            }
+            #expect(try store.reader().stats().spans == 16 * 200)
+        }
+    }
+
+    @Test func aFullQueueSaysOverloaded() async throws {
+        try await withStore(StoreOptions(maxQueuedBytes: 200_000, retryAfterSeconds: 7)) { store in
+            let release = store.holdWriter()
+            // The first batch is always taken; it waits, held, while the next ones overflow the budget.
+            let first = Task { try await store.write(SampleTraces.small(count: 300, seed: 1)) }
+            while store.queuedBytes == 0 { try await Task.sleep(for: .milliseconds(5)) }
+            await #expect {
+                try await store.write(SampleTraces.small(count: 300, seed: 2))
+            } throws: { error in
+                guard case StoreError.overloaded(let seconds) = error else { return false }
+                return seconds == 7
+            }
+            release()
+            #expect(try await first.value.stored == 300)
+            #expect(store.queuedBytes == 0)
+        }
+    }
+
+    @Test func closeCommitsWhatIsQueuedThenRefuses() async throws {
+        try await withStore { store in
+            let release = store.holdWriter()
+            let pending = Task { try await store.write(SampleTraces.small(count: 10)) }
+            while store.queuedBytes == 0 { try await Task.sleep(for: .milliseconds(5)) }
+            release()
+            store.close()
+            #expect(try await pending.value.stored == 10)
+            await #expect(throws: StoreError.self) { try await store.write(SampleTraces.small(count: 1, seed: 5)) }
+        }
+    }
+
+    @Test func reopeningKeepsDataAndSchema() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spindle-reopen-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("x.db").path
+        let first = try SpanStore(path: path, options: StoreOptions(durability: .full))
+        _ = try await first.write(SampleTraces.small(count: 5))
+        first.close()
+        let second = try SpanStore(path: path)
+        defer { second.close() }
+        let reader = try second.reader()
+        #expect(try reader.integer("PRAGMA user_version") == Int64(Schema.currentVersion))
+        #expect(try reader.stats().spans == 5)
+    }
+
+    @Test func newerSchemaIsRefused() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spindle-newer-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("x.db").path
+        let connection = try SQLiteConnection(path: path)
+        try connection.execute("PRAGMA user_version = 999")
+        #expect(throws: SQLiteError.self) { try SpanStore(path: path) }
+    }
+}
