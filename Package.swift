@@ -9,6 +9,9 @@ let package = Package(
     products: [
         .executable(name: "spindle", targets: ["SpindleCLI"]),
         .library(name: "SpindleTesting", targets: ["SpindleTesting"]),
+        // For Benchmarks/ (a separate package): the codecs and the sample workloads, without the server.
+        .library(name: "SpindleCodec", targets: ["SpindleCodec"]),
+        .library(name: "SpindleSamples", targets: ["SpindleSamples"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
@@ -54,11 +57,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
+        // Deterministic sample traces: every field, small spans, LLM-heavy spans (tests and benchmarks).
+        .target(name: "SpindleSamples", dependencies: ["SpindleModel"]),
         // Starts a real Spindle on an ephemeral port with a temporary database, and talks to it.
         .target(
             name: "SpindleTesting",
             dependencies: [
-                "SpindleServer", "SpindleStore", "SpindleCodec", "SpindleModel",
+                "SpindleServer", "SpindleStore", "SpindleCodec", "SpindleModel", "SpindleSamples",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -42,9 +42,12 @@ class SpindleServer:
         with closing(self.connect()) as conn:
             return stored_spans(conn)
 
-    def count(self, table: str) -> int:
+    def query(self, sql: str, *params) -> list[sqlite3.Row]:
         with closing(self.connect()) as conn:
-            return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            return conn.execute(sql, params).fetchall()
+
+    def count(self, table: str) -> int:
+        return self.query(f"SELECT count(*) FROM {table}")[0][0]
 
 
 def _free_port() -> int:

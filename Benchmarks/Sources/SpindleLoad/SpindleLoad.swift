@@ -1,0 +1,180 @@
+import ArgumentParser
+import Foundation
+import SpindleCodec
+import SpindleModel
+import SpindleSamples
+
+@main
+struct SpindleLoad: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "spindle-load",
+        abstract: "Replays pre-encoded OTLP/HTTP requests against a running spindle serve and prints figures.",
+        discussion: """
+            Requests are encoded before the clock starts and sent over keep-alive connections, one thread
+            each. Reports accepted spans/s, MB/s, latency percentiles and the server's peak RSS (--pid).
+            With --decode-only it measures the protobuf decoder alone, in this process.
+            """)
+
+    enum Workload: String, ExpressibleByArgument, CaseIterable {
+        case small
+        case llm
+    }
+
+    @Option(help: "Spindle's OTLP/HTTP address.") var target = "127.0.0.1:4318"
+    @Option(help: "small (~10 attributes, ~300 B a span) or llm (GenAI attributes, ~3 KiB a span).")
+    var workload: Workload = .small
+    @Option(name: .customLong("spans-per-request")) var spansPerRequest = 500
+    @Option(help: "Concurrent keep-alive connections.") var connections = 4
+    @Option(help: "Seconds to run.") var duration = 10.0
+    @Option(help: "Distinct pre-encoded requests to cycle through (ids differ, so nothing is a duplicate until they repeat).")
+    var distinct = 200
+    @Option(help: "pid of the server, to sample its RSS.") var pid: Int32?
+    @Flag(name: .customLong("decode-only"), help: "Measure protobuf decoding only; no server needed.")
+    var decodeOnly = false
+    @Flag(help: "Also send the requests as OTLP JSON instead of protobuf.") var json = false
+
+    func run() throws {
+        let bodies = makeBodies()
+        let meanBytes = bodies.reduce(0) { $0 + $1.count } / bodies.count
+        if decodeOnly {
+            try runDecodeOnly(bodies, meanBytes: meanBytes)
+            return
+        }
+        let parts = target.split(separator: ":")
+        guard parts.count == 2, let port = Int(parts[1]) else { throw ValidationError("--target must be HOST:PORT") }
+        let host = String(parts[0]) == "localhost" ? "127.0.0.1" : String(parts[0])
+        let requests = bodies.map { body -> [UInt8] in
+            let head =
+                "POST /v1/traces HTTP/1.1\r\nHost: \(target)\r\nContent-Type: \(json ? "application/json" : "application/x-protobuf")\r\n"
+                + "Content-Length: \(body.count)\r\n\r\n"
+            return Array(head.utf8) + body
+        }
+        let result = try LoadRun(
+            host: host, port: port, requests: requests, connections: connections, duration: duration, pid: pid
+        ).execute()
+        let seconds = result.elapsed
+        let spans = Double(result.accepted * spansPerRequest)
+        let bytes = Double(result.accepted * meanBytes)
+        print(
+            String(
+                format:
+                    "%@ %@: %.0f spans/s accepted, %.1f MB/s, %d requests (%d rejected: %@), p50 %.2f ms, p99 %.2f ms, server peak RSS %@",
+                workload.rawValue, json ? "json" : "protobuf", spans / seconds, bytes / seconds / 1e6,
+                result.accepted + result.rejected, result.rejected,
+                result.statuses.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: " "),
+                result.percentile(0.50) * 1e3, result.percentile(0.99) * 1e3,
+                result.peakRSSKiB.map { String(format: "%.0f MiB", Double($0) / 1024) } ?? "n/a"))
+        print(
+            String(
+                format: "  %d spans a request, %d B a request (%.0f B a span), %d connections, %.1f s",
+                spansPerRequest, meanBytes, Double(meanBytes) / Double(spansPerRequest), connections, seconds))
+    }
+
+    private func makeBodies() -> [[UInt8]] {
+        (0..<distinct).map { index in
+            let seed = UInt64(index + 1) &* 7919
+            let traces =
+                workload == .small
+                ? SampleTraces.small(count: spansPerRequest, traces: 10, seed: seed)
+                : SampleTraces.llmHeavy(count: spansPerRequest, traces: 10, seed: seed)
+            return json ? OTLPJSON.encodeTraces(traces) : OTLPProtobuf.encodeTraces(traces)
+        }
+    }
+
+    private func runDecodeOnly(_ bodies: [[UInt8]], meanBytes: Int) throws {
+        let clock = ContinuousClock()
+        let start = clock.now
+        var decoded = 0
+        var index = 0
+        while clock.now - start < .seconds(duration) {
+            let result = try OTLPProtobuf.decodeTraces(bodies[index % bodies.count])
+            decoded += result.traces.spanCount
+            index += 1
+        }
+        let elapsed = (clock.now - start) / .seconds(1)
+        print(
+            String(
+                format: "%@ decode-only: %.0f spans/s, %.1f MB/s through the protobuf codec (one thread)",
+                workload.rawValue, Double(decoded) / elapsed, Double(index * meanBytes) / elapsed / 1e6))
+    }
+}
+
+/// One timed run: `connections` threads, each replaying requests until the deadline.
+struct LoadRun {
+    let host: String
+    let port: Int
+    let requests: [[UInt8]]
+    let connections: Int
+    let duration: Double
+    let pid: Int32?
+
+    struct Result {
+        var accepted = 0
+        var rejected = 0
+        var statuses: [Int: Int] = [:]
+        var latencies: [Double] = []
+        var elapsed = 0.0
+        var peakRSSKiB: Int?
+
+        func percentile(_ p: Double) -> Double {
+            guard !latencies.isEmpty else { return 0 }
+            let sorted = latencies.sorted()
+            return sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
+        }
+    }
+
+    func execute() throws -> Result {
+        let lock = NSLock()
+        var total = Result()
+        var failure: (any Error)?
+        let deadline = Date().addingTimeInterval(duration)
+        let started = Date()
+        let group = DispatchGroup()
+        for worker in 0..<connections {
+            group.enter()
+            let thread = Thread {
+                defer { group.leave() }
+                var local = Result()
+                do {
+                    let connection = try HTTPConnection(host: host, port: port)
+                    var index = worker * 7919
+                    while Date() < deadline {
+                        let begin = DispatchTime.now().uptimeNanoseconds
+                        let status = try connection.roundTrip(requests[index % requests.count])
+                        local.latencies.append(Double(DispatchTime.now().uptimeNanoseconds - begin) / 1e9)
+                        local.statuses[status, default: 0] += 1
+                        if status == 200 { local.accepted += 1 } else { local.rejected += 1 }
+                        index += 1
+                    }
+                } catch {
+                    lock.lock()
+                    failure = error
+                    lock.unlock()
+                }
+                lock.lock()
+                total.accepted += local.accepted
+                total.rejected += local.rejected
+                total.latencies += local.latencies
+                total.statuses.merge(local.statuses, uniquingKeysWith: +)
+                lock.unlock()
+            }
+            thread.start()
+        }
+        var peak: Int?
+        while group.wait(timeout: .now() + .milliseconds(200)) == .timedOut {
+            if let pid, let rss = residentKiB(pid: pid) { peak = max(peak ?? 0, rss) }
+        }
+        if let failure { throw failure }
+        total.elapsed = Date().timeIntervalSince(started)
+        total.peakRSSKiB = peak
+        return total
+    }
+
+    private func residentKiB(pid: Int32) -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+            return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+        }
+        return nil
+    }
+}

@@ -1,0 +1,48 @@
+# Spindle: the two commands a new machine needs are `make serve` and `make test`.
+SWIFT ?= swift
+ARGS ?=
+PYTEST_ARGS ?= -q
+
+.PHONY: serve test build release unit interop system-deps venv bench proto clean help
+
+help:
+	@echo "make serve   build (release) and run the collector: OTLP/HTTP on 127.0.0.1:4318, data in ./spindle.db"
+	@echo "             pass options with ARGS, e.g. make serve ARGS='--db /tmp/x.db --durability full'"
+	@echo "make test    build, then run the Swift tests and the Python interop tests"
+	@echo "make unit    Swift tests only;  make interop   Python interop tests only"
+	@echo "make bench   release build of Benchmarks/ and the ingest benchmark (prints figures)"
+	@echo "make proto   regenerate Sources/COTLP from Proto/*.proto (needs protoc-c)"
+
+system-deps:
+	@Scripts/ensure-system-deps
+
+venv:
+	@Scripts/ensure-venv
+
+build: system-deps
+	$(SWIFT) build --build-tests
+
+release: system-deps
+	$(SWIFT) build -c release --product spindle
+
+serve: release
+	.build/release/spindle serve $(ARGS)
+
+unit: build
+	$(SWIFT) test --skip-build
+
+interop: build venv
+	SPINDLE_BIN=$(CURDIR)/.build/debug/spindle .venv/bin/python -m pytest Tests/Interop $(PYTEST_ARGS)
+
+test: unit interop
+
+bench: system-deps
+	cd Benchmarks && $(SWIFT) build -c release
+	Benchmarks/run
+
+proto:
+	@Scripts/ensure-system-deps --with-generator
+	Scripts/generate-proto
+
+clean:
+	rm -rf .build Benchmarks/.build
