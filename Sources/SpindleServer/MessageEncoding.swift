@@ -1,3 +1,4 @@
+import NIOCore
 import SpindleCodec
 import SpindleModel
 
@@ -25,11 +26,19 @@ enum MessageEncoding: Sendable {
         }
     }
 
-    func decode(_ bytes: [UInt8], limits: DecodeLimits) throws(OTLPDecodeError) -> DecodedTraces {
-        switch self {
-        case .protobuf: return try OTLPProtobuf.decodeTraces(bytes, limits: limits)
-        case .json: return try OTLPJSON.decodeTraces(bytes, limits: limits)
+    /// Decodes straight from the request buffer, without copying it.
+    func decode(_ body: ByteBuffer, limits: DecodeLimits) throws(OTLPDecodeError) -> DecodedTraces {
+        let result = body.withUnsafeReadableBytes { bytes -> Result<DecodedTraces, OTLPDecodeError> in
+            do throws(OTLPDecodeError) {
+                switch self {
+                case .protobuf: return .success(try OTLPProtobuf.decodeTraces(bytes, limits: limits))
+                case .json: return .success(try OTLPJSON.decodeTraces(bytes, limits: limits))
+                }
+            } catch {
+                return .failure(error)
+            }
         }
+        return try result.get()
     }
 
     func response(rejectedSpans: Int64, errorMessage: String?) -> [UInt8] {

@@ -60,7 +60,7 @@ public struct OTLPHTTPReceiver: Sendable {
 
         let decoded: DecodedTraces
         do {
-            decoded = try encoding.decode(Array(inflated.readableBytesView), limits: configuration.decodeLimits)
+            decoded = try encoding.decode(inflated, limits: configuration.decodeLimits)
         } catch {
             logger.debug("rejected undecodable request", metadata: ["error": "\(error.message)"])
             return self.error(.badRequest, encoding, .invalidArgument, error.message)

@@ -310,10 +310,6 @@ def otlp_json(request: ExportTraceServiceRequest) -> bytes:
     return json.dumps(document).encode()
 
 
-def _parse_json(body: bytes, message: Message) -> Message:
-    return json_format.Parse(body, message)
-
-
 def _parse_protobuf(body: bytes, message: Message) -> Message:
     message.ParseFromString(body)
     return message
@@ -338,7 +334,7 @@ PROTOBUF = Encoding(
 JSON = Encoding(
     "application/json",
     otlp_json,
-    _parse_json,
+    json_format.Parse,
     empty_response=b"{}",
     garbage=b'{"resourceSpans": [{"scopeSpans": ',
 )
@@ -389,7 +385,7 @@ def test_every_field_is_stored_as_sent(spindle, encoding):
         for row in spindle.query("SELECT name, events, links FROM spans")
     }
     assert stored_nulls == {
-        row["name"]: (not row["events"], not row["links"]) for row in expected_rows(FULL_SCENARIO).values()
+        span["name"]: (not span["events"], not span["links"]) for span in expected_rows(FULL_SCENARIO).values()
     }
 
 

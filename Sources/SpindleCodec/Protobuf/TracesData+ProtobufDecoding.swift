@@ -39,13 +39,10 @@ extension OTLPProtobuf {
     public static func decodeTraces(_ bytes: [UInt8], limits: DecodeLimits = .default) throws(OTLPDecodeError)
         -> DecodedTraces
     {
-        do {
-            return try bytes.withUnsafeBytes { buffer in try decodeTraces(buffer, limits: limits) }
-        } catch let error as OTLPDecodeError {
-            throw error
-        } catch {
-            fatalError("unreachable: \(error)")
+        let result = bytes.withUnsafeBytes { buffer in
+            Result { () throws(OTLPDecodeError) in try decodeTraces(buffer, limits: limits) }
         }
+        return try result.get()
     }
 }
 
