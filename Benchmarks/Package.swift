@@ -1,5 +1,9 @@
 // swift-tools-version:6.1
+import Foundation
 import PackageDescription
+
+// SwiftPM names a path dependency after its folder, which differs between clones.
+let spindle = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().lastPathComponent
 
 // Kept out of the main package so that its graph stays lean; builds against the codecs and samples only.
 let package = Package(
@@ -13,8 +17,8 @@ let package = Package(
         .executableTarget(
             name: "spindle-load",
             dependencies: [
-                .product(name: "SpindleCodec", package: "Spindle"),
-                .product(name: "SpindleSamples", package: "Spindle"),
+                .product(name: "SpindleCodec", package: spindle),
+                .product(name: "SpindleSamples", package: spindle),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/SpindleLoad")

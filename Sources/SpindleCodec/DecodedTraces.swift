@@ -37,25 +37,38 @@ enum SpanIDRules {
         case invalid(reason: String)
     }
 
-    static func check(traceID: [UInt8]?, spanID: [UInt8]?, parentSpanID: [UInt8]?) -> Outcome {
-        guard let traceBytes = traceID, !traceBytes.isEmpty else { return .invalid(reason: "trace_id is missing") }
-        guard let trace = TraceID(bytes: traceBytes) else {
-            return .invalid(reason: "trace_id has \(traceBytes.count) bytes, expected 16")
+    /// Empty buffers stand for absent ids.
+    static func check(traceID: UnsafeRawBufferPointer, spanID: UnsafeRawBufferPointer, parentSpanID: UnsafeRawBufferPointer)
+        -> Outcome
+    {
+        guard !traceID.isEmpty else { return .invalid(reason: "trace_id is missing") }
+        guard let trace = TraceID(bytes: traceID) else {
+            return .invalid(reason: "trace_id has \(traceID.count) bytes, expected 16")
         }
         guard !trace.isZero else { return .invalid(reason: "trace_id is all zeros") }
-        guard let spanBytes = spanID, !spanBytes.isEmpty else { return .invalid(reason: "span_id is missing") }
-        guard let span = SpanID(bytes: spanBytes) else {
-            return .invalid(reason: "span_id has \(spanBytes.count) bytes, expected 8")
+        guard !spanID.isEmpty else { return .invalid(reason: "span_id is missing") }
+        guard let span = SpanID(bytes: spanID) else {
+            return .invalid(reason: "span_id has \(spanID.count) bytes, expected 8")
         }
         guard !span.isZero else { return .invalid(reason: "span_id is all zeros") }
         var parent: SpanID?
-        if let parentBytes = parentSpanID, !parentBytes.isEmpty {
-            guard let parsed = SpanID(bytes: parentBytes) else {
-                return .invalid(reason: "parent_span_id has \(parentBytes.count) bytes, expected 8 or none")
+        if !parentSpanID.isEmpty {
+            guard let parsed = SpanID(bytes: parentSpanID) else {
+                return .invalid(reason: "parent_span_id has \(parentSpanID.count) bytes, expected 8 or none")
             }
             parent = parsed.isZero ? nil : parsed
         }
         return .valid(trace, span, parent: parent)
+    }
+
+    static func check(traceID: [UInt8]?, spanID: [UInt8]?, parentSpanID: [UInt8]?) -> Outcome {
+        (traceID ?? []).withUnsafeBytes { trace in
+            (spanID ?? []).withUnsafeBytes { span in
+                (parentSpanID ?? []).withUnsafeBytes { parent in
+                    check(traceID: trace, spanID: span, parentSpanID: parent)
+                }
+            }
+        }
     }
 }
 

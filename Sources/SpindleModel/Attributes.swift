@@ -1,5 +1,7 @@
 /// An OTLP `AnyValue`: every kind a span, resource or scope attribute can hold.
-public indirect enum AttributeValue: Hashable, Sendable {
+/// Not `indirect`: the nested cases recurse through arrays, which are already on the heap, so scalar
+/// values need no allocation of their own.
+public enum AttributeValue: Hashable, Sendable {
     case string(String)
     case bool(Bool)
     case int(Int64)

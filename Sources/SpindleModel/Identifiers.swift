@@ -11,10 +11,16 @@ public struct TraceID: Hashable, Sendable, Comparable, CustomStringConvertible {
     }
 
     /// Reads exactly 16 bytes; nil for any other length.
-    public init?(bytes: some Collection<UInt8>) {
+    public init?(bytes: UnsafeRawBufferPointer) {
         guard bytes.count == 16 else { return nil }
-        var iterator = bytes.makeIterator()
-        self.init(high: readBigEndian(&iterator), low: readBigEndian(&iterator))
+        self.init(
+            high: UInt64(bigEndian: bytes.loadUnaligned(as: UInt64.self)),
+            low: UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+    }
+
+    public init?(bytes: [UInt8]) {
+        guard let id = bytes.withUnsafeBytes({ TraceID(bytes: $0) }) else { return nil }
+        self = id
     }
 
     /// Parses 32 hex digits, either case.
@@ -45,10 +51,14 @@ public struct SpanID: Hashable, Sendable, Comparable, CustomStringConvertible {
     public init(_ value: UInt64) { self.value = value }
 
     /// Reads exactly 8 bytes; nil for any other length.
-    public init?(bytes: some Collection<UInt8>) {
+    public init?(bytes: UnsafeRawBufferPointer) {
         guard bytes.count == 8 else { return nil }
-        var iterator = bytes.makeIterator()
-        self.init(readBigEndian(&iterator))
+        self.init(UInt64(bigEndian: bytes.loadUnaligned(as: UInt64.self)))
+    }
+
+    public init?(bytes: [UInt8]) {
+        guard let id = bytes.withUnsafeBytes({ SpanID(bytes: $0) }) else { return nil }
+        self = id
     }
 
     /// Parses 16 hex digits, either case.
@@ -65,12 +75,6 @@ public struct SpanID: Hashable, Sendable, Comparable, CustomStringConvertible {
     public var description: String { hex }
 
     public static func < (lhs: SpanID, rhs: SpanID) -> Bool { lhs.value < rhs.value }
-}
-
-private func readBigEndian<I: IteratorProtocol<UInt8>>(_ iterator: inout I) -> UInt64 {
-    var value: UInt64 = 0
-    for _ in 0..<8 { value = value << 8 | UInt64(iterator.next()!) }
-    return value
 }
 
 private func bigEndianBytes(_ value: UInt64) -> [UInt8] {

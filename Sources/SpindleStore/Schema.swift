@@ -1,3 +1,8 @@
+/// Attribute columns hold the compact typed JSON that `JSONWriter.compactAttributes` describes: an object
+/// of plain JSON values (`json_extract(attributes, '$."http.route"')` works), with integers written without
+/// a fraction, doubles with one, and tagged OTLP `AnyValue` objects for bytes, NaN, nested key-value lists
+/// and empty values; a list with a repeated key is kept in the OTLP `KeyValue` array form.
+///
 /// The database schema, as an ordered list of migrations. `PRAGMA user_version` records how many have
 /// run; opening a database runs the rest in one transaction. Never edit a shipped migration: append one.
 enum Schema {
@@ -6,7 +11,7 @@ enum Schema {
         """
         CREATE TABLE resources (
             id INTEGER PRIMARY KEY,
-            attributes TEXT NOT NULL,                 -- OTLP JSON KeyValue array, types kept
+            attributes TEXT NOT NULL,                 -- compact typed JSON object (see below)
             dropped_attributes_count INTEGER NOT NULL DEFAULT 0,
             schema_url TEXT NOT NULL DEFAULT '',
             service_name TEXT,                        -- service.name, copied out for queries
@@ -16,7 +21,7 @@ enum Schema {
             id INTEGER PRIMARY KEY,
             name TEXT NOT NULL DEFAULT '',
             version TEXT NOT NULL DEFAULT '',
-            attributes TEXT NOT NULL DEFAULT '[]',
+            attributes TEXT NOT NULL DEFAULT '{}',
             dropped_attributes_count INTEGER NOT NULL DEFAULT 0,
             schema_url TEXT NOT NULL DEFAULT '',
             UNIQUE (name, version, attributes, dropped_attributes_count, schema_url)
@@ -35,11 +40,11 @@ enum Schema {
             end_time_unix_nano INTEGER NOT NULL,
             status_code INTEGER NOT NULL DEFAULT 0,
             status_message TEXT NOT NULL DEFAULT '',
-            attributes TEXT NOT NULL DEFAULT '[]',    -- OTLP JSON KeyValue array
+            attributes TEXT NOT NULL DEFAULT '{}',    -- compact typed JSON object (see below)
             dropped_attributes_count INTEGER NOT NULL DEFAULT 0,
-            events TEXT,                              -- OTLP JSON Event array; NULL when none
+            events TEXT,                              -- OTLP JSON Event array (compact attributes); NULL when none
             dropped_events_count INTEGER NOT NULL DEFAULT 0,
-            links TEXT,                               -- OTLP JSON Link array; NULL when none
+            links TEXT,                               -- OTLP JSON Link array (compact attributes); NULL when none
             dropped_links_count INTEGER NOT NULL DEFAULT 0,
             resource_id INTEGER NOT NULL REFERENCES resources (id),
             scope_id INTEGER NOT NULL REFERENCES scopes (id),

@@ -18,9 +18,9 @@ struct SpanRecord {
         rootSpanID = span.traceID.hex
         spanID = span.spanID.hex
         spanParents = span.parentSpanID.map { Array("[\"\($0.hex)\"]".utf8) }
-        attributes = OTLPJSON.encodeAttributes(span.attributes)
-        events = span.events.isEmpty ? nil : OTLPJSON.encodeEvents(span.events)
-        links = span.links.isEmpty ? nil : OTLPJSON.encodeLinks(span.links)
+        attributes = OTLPJSON.encodeAttributes(span.attributes, compact: true)
+        events = span.events.isEmpty ? nil : OTLPJSON.encodeEvents(span.events, compact: true)
+        links = span.links.isEmpty ? nil : OTLPJSON.encodeLinks(span.links, compact: true)
     }
 
     var encodedSize: Int { 200 + span.name.utf8.count + attributes.count + (events?.count ?? 0) + (links?.count ?? 0) }
@@ -34,7 +34,7 @@ struct ResourceRecord: Hashable {
     var serviceName: String?
 
     init(_ resourceSpans: ResourceSpans) {
-        attributes = OTLPJSON.encodeAttributes(resourceSpans.resource.attributes)
+        attributes = OTLPJSON.encodeAttributes(resourceSpans.resource.attributes, compact: true)
         droppedAttributesCount = resourceSpans.resource.droppedAttributesCount
         schemaURL = resourceSpans.schemaURL
         serviceName = resourceSpans.resource.serviceName
@@ -51,7 +51,7 @@ struct ScopeRecord: Hashable {
     init(_ scopeSpans: ScopeSpans) {
         name = scopeSpans.scope.name
         version = scopeSpans.scope.version
-        attributes = OTLPJSON.encodeAttributes(scopeSpans.scope.attributes)
+        attributes = OTLPJSON.encodeAttributes(scopeSpans.scope.attributes, compact: true)
         droppedAttributesCount = scopeSpans.scope.droppedAttributesCount
         schemaURL = scopeSpans.schemaURL
     }
@@ -69,6 +69,8 @@ struct EncodedBatch {
     var groups: [Group]
     var encodedSize: Int
     var spanCount: Int
+
+    static let empty = EncodedBatch(project: "", traces: TracesData())
 
     init(project: String, traces: TracesData) {
         self.project = project

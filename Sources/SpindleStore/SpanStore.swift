@@ -87,11 +87,13 @@ public final class SpanStore: Sendable {
 
     /// Stores `traces` under `project`; returns once they are committed.
     public func write(_ traces: TracesData, project: String = "default") async throws(StoreError) -> WriteResult {
-        let batch = EncodedBatch(project: project, traces: traces)
-        if batch.spanCount == 0 { return WriteResult() }
+        let box = BatchBox(EncodedBatch(project: project, traces: traces))
+        if box.batch.spanCount == 0 { return WriteResult() }
         let result: Result<WriteResult, StoreError> = await withCheckedContinuation { continuation in
-            queue.enqueue(batch) { continuation.resume(returning: $0) }
+            queue.enqueue(box) { continuation.resume(returning: $0) }
         }
+        // Free the encoded rows here, on the request's thread, not on the writer's.
+        box.batch = EncodedBatch.empty
         return try result.get()
     }
 
@@ -110,11 +112,21 @@ public final class SpanStore: Sendable {
     func holdWriter() -> @Sendable () -> Void { queue.hold() }
 }
 
+/// One request's encoded spans, shared by reference between the request and the writer so that the
+/// writer never owns (and so never frees) them: the request drops them once its write is answered.
+final class BatchBox: @unchecked Sendable {
+    var batch: EncodedBatch
+    init(_ batch: EncodedBatch) { self.batch = batch }
+}
+
 /// The bounded queue in front of the writer thread, and the thread itself.
 private final class WriteQueue: @unchecked Sendable {
     private struct Job {
-        var batch: EncodedBatch
+        var box: BatchBox
         var completion: (Result<WriteResult, StoreError>) -> Void
+        /// Read once at enqueue: after completion the box belongs to the request again.
+        var size: Int
+        var batch: EncodedBatch { box.batch }
     }
 
     // All mutable state below is guarded by `condition`.
@@ -144,7 +156,8 @@ private final class WriteQueue: @unchecked Sendable {
         return pendingBytes
     }
 
-    func enqueue(_ batch: EncodedBatch, completion: @escaping (Result<WriteResult, StoreError>) -> Void) {
+    func enqueue(_ box: BatchBox, completion: @escaping (Result<WriteResult, StoreError>) -> Void) {
+        let batch = box.batch
         condition.lock()
         if closing {
             condition.unlock()
@@ -157,7 +170,7 @@ private final class WriteQueue: @unchecked Sendable {
             completion(.failure(.overloaded(retryAfterSeconds: options.retryAfterSeconds)))
             return
         }
-        pending.append(Job(batch: batch, completion: completion))
+        pending.append(Job(box: box, completion: completion, size: batch.encodedSize))
         pendingBytes += batch.encodedSize
         condition.signal()
         condition.unlock()
@@ -208,9 +221,9 @@ private final class WriteQueue: @unchecked Sendable {
 
             commit(jobs)
 
-            // Memory is released only now, so the byte bound covers batches being written too.
+            // The budget is released only now, so the byte bound covers batches being written too.
             condition.lock()
-            pendingBytes -= jobs.reduce(0) { $0 + $1.batch.encodedSize }
+            pendingBytes -= jobs.reduce(0) { $0 + $1.size }
             condition.unlock()
         }
     }
@@ -219,7 +232,7 @@ private final class WriteQueue: @unchecked Sendable {
     /// cannot fail the others.
     private func commit(_ jobs: [Job]) {
         do {
-            let results = try writer.transaction(jobs.map(\.batch))
+            let results = try writer.transaction(jobs.map(\.box))
             for (job, result) in zip(jobs, results) { job.completion(.success(result)) }
         } catch {
             if jobs.count > 1 {

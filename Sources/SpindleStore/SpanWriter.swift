@@ -46,11 +46,13 @@ final class SpanWriter {
     }
 
     /// Writes every batch in one transaction; returns one result per batch, after COMMIT.
-    func transaction(_ batches: [EncodedBatch]) throws(SQLiteError) -> [WriteResult] {
+    func transaction(_ batches: [BatchBox]) throws(SQLiteError) -> [WriteResult] {
         try begin.step()
         begin.reset()
         do {
-            let results = try batches.map { batch throws(SQLiteError) in try write(batch) }
+            var results: [WriteResult] = []
+            results.reserveCapacity(batches.count)
+            for box in batches { results.append(try write(box.batch)) }
             try commit.step()
             commit.reset()
             return results
@@ -63,12 +65,13 @@ final class SpanWriter {
         }
     }
 
-    private func write(_ batch: EncodedBatch) throws(SQLiteError) -> WriteResult {
+    private func write(_ batch: borrowing EncodedBatch) throws(SQLiteError) -> WriteResult {
         var result = WriteResult()
-        for group in batch.groups {
-            let resourceID = try resourceID(group.resource)
-            let scopeID = try scopeID(group.scope)
-            for record in group.spans {
+        for groupIndex in batch.groups.indices {
+            let resourceID = try resourceID(batch.groups[groupIndex].resource)
+            let scopeID = try scopeID(batch.groups[groupIndex].scope)
+            for spanIndex in batch.groups[groupIndex].spans.indices {
+                let record = batch.groups[groupIndex].spans[spanIndex]
                 let span = record.span
                 let statement = insertSpan
                 statement.bind(1, batch.project)

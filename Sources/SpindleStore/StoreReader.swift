@@ -117,27 +117,27 @@ public final class StoreReader {
             throw SQLiteError(code: 0, message: "span \(row.string(1))/\(row.string(2)) has no OTLP ids")
         }
         var parent: SpanID?
-        if let parents = row.optionalString(3), let first = try JSONValue.parse(Data(parents.utf8)).arrayValue?.first {
+        if let parents = row.optionalString(3), let first = try JSONValue.parse(parents).arrayValue?.first {
             parent = first.stringValue.flatMap { SpanID(hex: $0) }
         }
         let span = Span(
             traceID: traceID, spanID: spanID, traceState: row.string(4), parentSpanID: parent, flags: row.uint32(5),
             name: row.string(6), kind: SpanKind(rawValue: row.int32(7)), startTimeUnixNano: row.uint64(8),
-            endTimeUnixNano: row.uint64(9), attributes: try OTLPJSON.decodeAttributes(Data(row.string(12).utf8)),
+            endTimeUnixNano: row.uint64(9), attributes: try OTLPJSON.decodeAttributes(row.bytes(12)),
             droppedAttributesCount: row.uint32(13),
-            events: try row.optionalString(14).map { text throws in try OTLPJSON.decodeEvents(Data(text.utf8)) } ?? [],
+            events: row.isNull(14) ? [] : try OTLPJSON.decodeEvents(row.bytes(14)),
             droppedEventsCount: row.uint32(15),
-            links: try row.optionalString(16).map { text throws in try OTLPJSON.decodeLinks(Data(text.utf8)) } ?? [],
+            links: row.isNull(16) ? [] : try OTLPJSON.decodeLinks(row.bytes(16)),
             droppedLinksCount: row.uint32(17),
             status: SpanStatus(code: StatusCode(rawValue: row.int32(10)), message: row.string(11)))
         return StoredSpan(
             project: row.string(0), span: span,
             resource: Resource(
-                attributes: try OTLPJSON.decodeAttributes(Data(row.string(18).utf8)), droppedAttributesCount: row.uint32(19)),
+                attributes: try OTLPJSON.decodeAttributes(row.bytes(18)), droppedAttributesCount: row.uint32(19)),
             resourceSchemaURL: row.string(20),
             scope: InstrumentationScope(
                 name: row.string(21), version: row.string(22),
-                attributes: try OTLPJSON.decodeAttributes(Data(row.string(23).utf8)), droppedAttributesCount: row.uint32(24)),
+                attributes: try OTLPJSON.decodeAttributes(row.bytes(23)), droppedAttributesCount: row.uint32(24)),
             scopeSchemaURL: row.string(25))
     }
 

@@ -1,9 +1,12 @@
 """Shared helpers for the interop tests: reading Spindle's SQLite rows back into
 plain Python values, a type-strict comparison, and a small OTLP/HTTP poster.
 
-Spindle stores attributes as the OTLP JSON KeyValue array. The decoders here are
-strict about that spelling (intValue is a decimal string, times are decimal
-strings, ids are lowercase hex), so a change of storage format fails loudly.
+Spindle stores attributes as a compact typed JSON object: plain JSON values where
+JSON can say them (an int has no fraction, a float always has one), tagged OTLP
+AnyValue objects where it cannot (bytes, NaN/Infinity, nested key-value lists,
+empty values), and the OTLP KeyValue array when a key repeats. The decoders here
+are strict about that spelling (times are decimal strings, ids are lowercase
+hex), so a change of storage format fails loudly.
 """
 
 from __future__ import annotations
@@ -26,6 +29,16 @@ _HEX_SPAN_ID = re.compile(r"[0-9a-f]{16}")
 
 
 # --- stored OTLP JSON -> Python values -------------------------------------------
+
+
+def decode_value(value: object) -> object:
+    """One stored attribute value: a plain JSON value, or a tagged OTLP AnyValue object."""
+    if isinstance(value, Mapping):
+        return decode_any_value(value)
+    if isinstance(value, list):
+        return [decode_value(v) for v in value]
+    assert isinstance(value, (str, bool, int, float)), f"unexpected stored value {value!r}"
+    return value
 
 
 def decode_any_value(value: Mapping) -> object:
@@ -57,16 +70,19 @@ def decode_any_value(value: Mapping) -> object:
         assert isinstance(inner, str), value
         return base64.b64decode(inner, validate=True)
     if kind == "arrayValue":
-        return [decode_any_value(v) for v in inner.get("values", [])]
+        return [decode_value(v) for v in inner.get("values", [])]
     if kind == "kvlistValue":
         return decode_attributes(inner.get("values", []))
     raise AssertionError(f"unknown AnyValue kind {kind!r} in {value!r}")
 
 
-def decode_attributes(key_values: str | Sequence | None) -> dict:
-    """An OTLP JSON KeyValue array (or its JSON text) as a dict key -> Python value."""
+def decode_attributes(key_values: str | Mapping | Sequence | None) -> dict:
+    """Stored attributes (or their JSON text) as a dict key -> Python value: the compact
+    object, or the OTLP JSON KeyValue array."""
     if isinstance(key_values, str):
         key_values = json.loads(key_values)
+    if isinstance(key_values, Mapping):
+        return {key: decode_value(value) for key, value in key_values.items()}
     result = {}
     for kv in key_values or []:
         assert kv["key"] not in result, f"duplicate key {kv['key']!r}"

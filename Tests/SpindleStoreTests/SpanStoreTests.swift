@@ -125,3 +125,15 @@ func withStore<T>(
         #expect(throws: SQLiteError.self) { try SpanStore(path: path) }
     }
 }
+
+@Suite struct StoredAttributeTests {
+    @Test func sqlReadsAttributesDirectly() async throws {
+        try await withStore { store in
+            _ = try await store.write(SampleTraces.small(count: 30))
+            let reader = try store.reader()
+            #expect(try reader.integer(#"SELECT count(*) FROM spans WHERE json_extract(attributes, '$."http.response.status_code"') = 200"#) == 30)
+            #expect(try reader.integer(#"SELECT count(*) FROM spans WHERE json_extract(attributes, '$."app.cache_hit"') = 1"#) == 10)
+            #expect(try reader.integer(#"SELECT count(*) FROM resources WHERE json_extract(attributes, '$."service.name"') = 'small-bench'"#) == 1)
+        }
+    }
+}

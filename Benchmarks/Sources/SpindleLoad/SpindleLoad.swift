@@ -26,15 +26,16 @@ struct SpindleLoad: ParsableCommand {
     @Option(name: .customLong("spans-per-request")) var spansPerRequest = 500
     @Option(help: "Concurrent keep-alive connections.") var connections = 4
     @Option(help: "Seconds to run.") var duration = 10.0
-    @Option(help: "Distinct pre-encoded requests to cycle through (ids differ, so nothing is a duplicate until they repeat).")
-    var distinct = 200
+    @Option(help: "Distinct pre-encoded requests to cycle through; their ids are renewed on every send.")
+    var distinct = 50
     @Option(help: "pid of the server, to sample its RSS.") var pid: Int32?
     @Flag(name: .customLong("decode-only"), help: "Measure protobuf decoding only; no server needed.")
     var decodeOnly = false
     @Flag(help: "Also send the requests as OTLP JSON instead of protobuf.") var json = false
 
     func run() throws {
-        let bodies = makeBodies()
+        let traces = makeTraces()
+        let bodies = traces.map { json ? OTLPJSON.encodeTraces($0) : OTLPProtobuf.encodeTraces($0) }
         let meanBytes = bodies.reduce(0) { $0 + $1.count } / bodies.count
         if decodeOnly {
             try runDecodeOnly(bodies, meanBytes: meanBytes)
@@ -43,11 +44,11 @@ struct SpindleLoad: ParsableCommand {
         let parts = target.split(separator: ":")
         guard parts.count == 2, let port = Int(parts[1]) else { throw ValidationError("--target must be HOST:PORT") }
         let host = String(parts[0]) == "localhost" ? "127.0.0.1" : String(parts[0])
-        let requests = bodies.map { body -> [UInt8] in
+        let requests = zip(bodies, traces).map { body, traces in
             let head =
                 "POST /v1/traces HTTP/1.1\r\nHost: \(target)\r\nContent-Type: \(json ? "application/json" : "application/x-protobuf")\r\n"
                 + "Content-Length: \(body.count)\r\n\r\n"
-            return Array(head.utf8) + body
+            return PatchableRequest(head: Array(head.utf8), body: body, traces: traces, json: json)
         }
         let result = try LoadRun(
             host: host, port: port, requests: requests, connections: connections, duration: duration, pid: pid
@@ -70,14 +71,12 @@ struct SpindleLoad: ParsableCommand {
                 spansPerRequest, meanBytes, Double(meanBytes) / Double(spansPerRequest), connections, seconds))
     }
 
-    private func makeBodies() -> [[UInt8]] {
+    private func makeTraces() -> [TracesData] {
         (0..<distinct).map { index in
             let seed = UInt64(index + 1) &* 7919
-            let traces =
-                workload == .small
+            return workload == .small
                 ? SampleTraces.small(count: spansPerRequest, traces: 10, seed: seed)
                 : SampleTraces.llmHeavy(count: spansPerRequest, traces: 10, seed: seed)
-            return json ? OTLPJSON.encodeTraces(traces) : OTLPProtobuf.encodeTraces(traces)
         }
     }
 
@@ -103,7 +102,7 @@ struct SpindleLoad: ParsableCommand {
 struct LoadRun {
     let host: String
     let port: Int
-    let requests: [[UInt8]]
+    let requests: [PatchableRequest]
     let connections: Int
     let duration: Double
     let pid: Int32?
@@ -124,9 +123,7 @@ struct LoadRun {
     }
 
     func execute() throws -> Result {
-        let lock = NSLock()
-        var total = Result()
-        var failure: (any Error)?
+        let collector = Collector()
         let deadline = Date().addingTimeInterval(duration)
         let started = Date()
         let group = DispatchGroup()
@@ -137,26 +134,24 @@ struct LoadRun {
                 var local = Result()
                 do {
                     let connection = try HTTPConnection(host: host, port: port)
-                    var index = worker * 7919
+                    var mine = requests
+                    var sent: UInt32 = 0
                     while Date() < deadline {
+                        // A generation no other worker uses: every send stores new spans.
+                        let index = Int(sent) % mine.count
+                        mine[index].renew(generation: UInt32(worker + 1) << 24 | (sent + 1))
+                        sent += 1
                         let begin = DispatchTime.now().uptimeNanoseconds
-                        let status = try connection.roundTrip(requests[index % requests.count])
+                        let status = try connection.roundTrip(mine[index].bytes)
                         local.latencies.append(Double(DispatchTime.now().uptimeNanoseconds - begin) / 1e9)
                         local.statuses[status, default: 0] += 1
                         if status == 200 { local.accepted += 1 } else { local.rejected += 1 }
-                        index += 1
                     }
                 } catch {
-                    lock.lock()
-                    failure = error
-                    lock.unlock()
+                    collector.add(local, failure: error)
+                    return
                 }
-                lock.lock()
-                total.accepted += local.accepted
-                total.rejected += local.rejected
-                total.latencies += local.latencies
-                total.statuses.merge(local.statuses, uniquingKeysWith: +)
-                lock.unlock()
+                collector.add(local, failure: nil)
             }
             thread.start()
         }
@@ -164,10 +159,28 @@ struct LoadRun {
         while group.wait(timeout: .now() + .milliseconds(200)) == .timedOut {
             if let pid, let rss = residentKiB(pid: pid) { peak = max(peak ?? 0, rss) }
         }
-        if let failure { throw failure }
+        if let failure = collector.failure { throw failure }
+        var total = collector.total
         total.elapsed = Date().timeIntervalSince(started)
         total.peakRSSKiB = peak
         return total
+    }
+
+    /// Where the worker threads leave their results.
+    private final class Collector: @unchecked Sendable {
+        private let lock = NSLock()
+        private(set) var total = Result()
+        private(set) var failure: (any Error)?
+
+        func add(_ local: Result, failure: (any Error)?) {
+            lock.lock()
+            defer { lock.unlock() }
+            total.accepted += local.accepted
+            total.rejected += local.rejected
+            total.latencies += local.latencies
+            total.statuses.merge(local.statuses, uniquingKeysWith: +)
+            if let failure { self.failure = failure }
+        }
     }
 
     private func residentKiB(pid: Int32) -> Int? {

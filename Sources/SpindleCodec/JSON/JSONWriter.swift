@@ -70,12 +70,24 @@ public struct JSONWriter: Sendable {
         bytes.append(UInt8(ascii: ":"))
     }
 
-    public mutating func number(_ value: some BinaryInteger) {
-        bytes.append(contentsOf: String(value).utf8)
+    public mutating func number<T: FixedWidthInteger>(_ value: T) {
+        // Digits by hand: String(value) allocates, and this runs for every stored integer.
+        var magnitude = value.magnitude
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for 24 digits, written backwards
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                count += 1
+                buffer[24 - count] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: magnitude % 10)
+                magnitude /= 10
+            } while magnitude != 0
+            bytes.append(contentsOf: buffer[(24 - count)...])
+        }
     }
 
     /// A 64-bit integer as a decimal string, as the protobuf JSON mapping writes int64/uint64/fixed64.
-    public mutating func quotedNumber(_ value: some BinaryInteger) {
+    public mutating func quotedNumber<T: FixedWidthInteger>(_ value: T) {
         bytes.append(UInt8(ascii: "\""))
         number(value)
         bytes.append(UInt8(ascii: "\""))
@@ -113,13 +125,12 @@ public struct JSONWriter: Sendable {
                 self.value(item)
             }
             raw("]")
-        case .object(let object):
+        case .object(let members):
             raw("{")
-            // Sorted keys: the same document always gives the same text.
-            for (index, key) in object.keys.sorted().enumerated() {
+            for (index, member) in members.enumerated() {
                 if index > 0 { raw(",") }
-                self.key(key)
-                self.value(object[key]!)
+                key(member.key)
+                self.value(member.value)
             }
             raw("}")
         }

@@ -1,20 +1,22 @@
 import Foundation
 public import SpindleModel
 
+typealias JSONObject = [(key: String, value: JSONValue)]
+
 /// OTLP JSON (the protobuf JSON mapping with OTLP's exceptions: hex ids, integer enums).
 public enum OTLPJSON {}
 
 extension OTLPJSON {
     /// Decodes an `ExportTraceServiceRequest` in OTLP JSON. Accepts lowerCamelCase and snake_case keys,
     /// enum names as well as numbers, 64-bit integers as strings or numbers; ignores unknown fields.
-    public static func decodeTraces(_ bytes: some DataProtocol, limits: DecodeLimits = .default) throws(OTLPDecodeError)
+    public static func decodeTraces(_ bytes: some Collection<UInt8>, limits: DecodeLimits = .default) throws(OTLPDecodeError)
         -> DecodedTraces
     {
         let document: JSONValue
         do {
             document = try JSONValue.parse(bytes)
         } catch {
-            throw OTLPDecodeError(.malformed, "request body is not valid JSON: \(describe(error))")
+            throw OTLPDecodeError(.malformed, "request body is not valid JSON: \(error)")
         }
         var reader = JSONTraceReader(limits: limits)
         let traces = try reader.read(document)
@@ -22,40 +24,28 @@ extension OTLPJSON {
     }
 
     /// Reads an attribute list stored by `appendAttributes` (the OTLP JSON `KeyValue` array).
-    public static func decodeAttributes(_ bytes: some DataProtocol) throws(OTLPDecodeError) -> [Attribute] {
+    public static func decodeAttributes(_ bytes: some Collection<UInt8>) throws(OTLPDecodeError) -> [Attribute] {
         let document: JSONValue
-        do { document = try JSONValue.parse(bytes) } catch { throw OTLPDecodeError(.malformed, describe(error)) }
+        do { document = try JSONValue.parse(bytes) } catch { throw OTLPDecodeError(.malformed, error.description) }
         return try JSONTraceReader(limits: DecodeLimits(maxAttributeDepth: 256)).attributes(document, at: "attributes")
     }
 
-    public static func decodeEvents(_ bytes: some DataProtocol) throws(OTLPDecodeError) -> [SpanEvent] {
+    public static func decodeEvents(_ bytes: some Collection<UInt8>) throws(OTLPDecodeError) -> [SpanEvent] {
         let document: JSONValue
-        do { document = try JSONValue.parse(bytes) } catch { throw OTLPDecodeError(.malformed, describe(error)) }
+        do { document = try JSONValue.parse(bytes) } catch { throw OTLPDecodeError(.malformed, error.description) }
         let reader = JSONTraceReader(limits: DecodeLimits(maxAttributeDepth: 256))
         return try (document.arrayValue ?? []).enumerated().map { index, event throws(OTLPDecodeError) in
             try reader.event(event, at: "events[\(index)]")
         }
     }
 
-    public static func decodeLinks(_ bytes: some DataProtocol) throws(OTLPDecodeError) -> [SpanLink] {
+    public static func decodeLinks(_ bytes: some Collection<UInt8>) throws(OTLPDecodeError) -> [SpanLink] {
         let document: JSONValue
-        do { document = try JSONValue.parse(bytes) } catch { throw OTLPDecodeError(.malformed, describe(error)) }
+        do { document = try JSONValue.parse(bytes) } catch { throw OTLPDecodeError(.malformed, error.description) }
         let reader = JSONTraceReader(limits: DecodeLimits(maxAttributeDepth: 256))
         return try (document.arrayValue ?? []).enumerated().map { index, link throws(OTLPDecodeError) in
             try reader.link(link, at: "links[\(index)]")
         }
-    }
-
-    static func describe(_ error: any Error) -> String {
-        if let decoding = error as? DecodingError {
-            switch decoding {
-            case .dataCorrupted(let context):
-                let underlying = (context.underlyingError as? NSError)?.userInfo[NSDebugDescriptionErrorKey] as? String
-                return underlying ?? context.debugDescription
-            default: return "\(decoding)"
-            }
-        }
-        return "\(error)"
     }
 }
 
@@ -188,79 +178,107 @@ struct JSONTraceReader {
 
     // MARK: attributes
 
+    /// An attribute list in either form: the OTLP `KeyValue` array, or the compact object that the store
+    /// writes (see `JSONWriter.compactAttributes`).
     func attributes(_ value: JSONValue?, at path: String, depth: Int = 0) throws(OTLPDecodeError) -> [Attribute] {
-        guard let value, value != .null else { return [] }
-        guard case .array(let items) = value else { throw OTLPDecodeError(.malformed, "\(path) must be an array") }
-        var result: [Attribute] = []
-        result.reserveCapacity(items.count)
-        for (index, item) in items.enumerated() {
-            let object = try self.object(item, at: "\(path)[\(index)]")
-            let key = try string(field(object, "key"), at: "\(path)[\(index)].key")
-            result.append(Attribute(key: key, value: try anyValue(field(object, "value"), at: "\(path)[\(index)].value", depth: depth + 1)))
+        switch value {
+        case nil, .null?:
+            return []
+        case .array(let items)?:
+            var result: [Attribute] = []
+            result.reserveCapacity(items.count)
+            for (index, item) in items.enumerated() {
+                let object = try self.object(item, at: "\(path)[\(index)]")
+                let key = try string(field(object, "key"), at: "\(path)[\(index)].key")
+                result.append(
+                    Attribute(key: key, value: try anyValue(field(object, "value"), at: "\(path)[\(index)].value", depth: depth + 1)))
+            }
+            return result
+        case .object(let members)?:
+            var result: [Attribute] = []
+            result.reserveCapacity(members.count)
+            for member in members {
+                result.append(Attribute(key: member.key, value: try anyValue(member.value, at: "\(path).\(member.key)", depth: depth + 1)))
+            }
+            return result
+        default:
+            throw OTLPDecodeError(.malformed, "\(path) must be an array")
         }
-        return result
     }
 
+    /// An OTLP `AnyValue` object (`{"stringValue": ...}` and friends); a bare JSON scalar or array is taken
+    /// as the value it obviously is (the compact form).
     private func anyValue(_ value: JSONValue?, at path: String, depth: Int) throws(OTLPDecodeError) -> AttributeValue {
         guard depth <= limits.maxAttributeDepth else {
             throw OTLPDecodeError(.tooDeep, "attribute values nest deeper than \(limits.maxAttributeDepth) levels at \(path)")
         }
-        guard let value, value != .null else { return .empty }
-        let object = try self.object(value, at: path)
-        if let string = field(object, "stringValue", "string_value") {
-            return .string(try self.string(string, at: path + ".stringValue"))
-        }
-        if let bool = field(object, "boolValue", "bool_value") {
-            guard case .bool(let flag) = bool else { throw OTLPDecodeError(.malformed, "\(path).boolValue must be true or false") }
-            return .bool(flag)
-        }
-        if let int = field(object, "intValue", "int_value") { return .int(try int64(int, at: path + ".intValue")) }
-        if let double = field(object, "doubleValue", "double_value") {
-            return .double(try self.double(double, at: path + ".doubleValue"))
-        }
-        if let array = field(object, "arrayValue", "array_value") {
-            let inner = try self.object(array, at: path + ".arrayValue")
-            guard let values = field(inner, "values"), values != .null else { return .array([]) }
-            guard case .array(let items) = values else {
-                throw OTLPDecodeError(.malformed, "\(path).arrayValue.values must be an array")
+        switch value {
+        case nil, .null?: return .empty
+        case .string(let text)?: return .string(text)
+        case .bool(let flag)?: return .bool(flag)
+        case .int(let int)?: return .int(int)
+        case .uint?: throw OTLPDecodeError(.malformed, "\(path) does not fit in a 64-bit integer")
+        case .double(let double)?: return .double(double)
+        case .array(let items)?: return .array(try values(items, at: path, depth: depth))
+        case .object(let object)?:
+            if let string = field(object, "stringValue", "string_value") {
+                return .string(try self.string(string, at: path + ".stringValue"))
             }
-            var result: [AttributeValue] = []
-            result.reserveCapacity(items.count)
-            for (index, item) in items.enumerated() {
-                result.append(try anyValue(item, at: "\(path).arrayValue.values[\(index)]", depth: depth + 1))
+            if let bool = field(object, "boolValue", "bool_value") {
+                guard case .bool(let flag) = bool else { throw OTLPDecodeError(.malformed, "\(path).boolValue must be true or false") }
+                return .bool(flag)
             }
-            return .array(result)
-        }
-        if let kvlist = field(object, "kvlistValue", "kvlist_value") {
-            let inner = try self.object(kvlist, at: path + ".kvlistValue")
-            return .kvlist(try attributes(field(inner, "values"), at: path + ".kvlistValue.values", depth: depth))
-        }
-        if let bytes = field(object, "bytesValue", "bytes_value") {
-            let text = try string(bytes, at: path + ".bytesValue")
-            guard let data = Data(base64Encoded: text) ?? Data(base64Encoded: base64URLToStandard(text)) else {
-                throw OTLPDecodeError(.malformed, "\(path).bytesValue is not valid base64")
+            if let int = field(object, "intValue", "int_value") { return .int(try int64(int, at: path + ".intValue")) }
+            if let double = field(object, "doubleValue", "double_value") {
+                return .double(try self.double(double, at: path + ".doubleValue"))
             }
-            return .bytes([UInt8](data))
+            if let array = field(object, "arrayValue", "array_value") {
+                let inner = try self.object(array, at: path + ".arrayValue")
+                guard let values = field(inner, "values"), values != .null else { return .array([]) }
+                guard case .array(let items) = values else {
+                    throw OTLPDecodeError(.malformed, "\(path).arrayValue.values must be an array")
+                }
+                return .array(try self.values(items, at: path + ".arrayValue.values", depth: depth))
+            }
+            if let kvlist = field(object, "kvlistValue", "kvlist_value") {
+                let inner = try self.object(kvlist, at: path + ".kvlistValue")
+                return .kvlist(try attributes(field(inner, "values"), at: path + ".kvlistValue.values", depth: depth))
+            }
+            if let bytes = field(object, "bytesValue", "bytes_value") {
+                let text = try string(bytes, at: path + ".bytesValue")
+                guard let data = Data(base64Encoded: text) ?? Data(base64Encoded: base64URLToStandard(text)) else {
+                    throw OTLPDecodeError(.malformed, "\(path).bytesValue is not valid base64")
+                }
+                return .bytes([UInt8](data))
+            }
+            return .empty
         }
-        return .empty
+    }
+
+    private func values(_ items: [JSONValue], at path: String, depth: Int) throws(OTLPDecodeError) -> [AttributeValue] {
+        var result: [AttributeValue] = []
+        result.reserveCapacity(items.count)
+        for (index, item) in items.enumerated() {
+            result.append(try anyValue(item, at: "\(path)[\(index)]", depth: depth + 1))
+        }
+        return result
     }
 
     // MARK: scalars
 
-    private func field(_ object: [String: JSONValue], _ camel: String, _ snake: String? = nil) -> JSONValue? {
-        if let value = object[camel] { return value }
-        if let snake { return object[snake] }
+    private func field(_ object: JSONObject, _ camel: String, _ snake: String? = nil) -> JSONValue? {
+        for member in object where member.key == camel || member.key == snake { return member.value }
         return nil
     }
 
-    private func object(_ value: JSONValue, at path: String) throws(OTLPDecodeError) -> [String: JSONValue] {
+    private func object(_ value: JSONValue, at path: String) throws(OTLPDecodeError) -> JSONObject {
         guard case .object(let object) = value else {
             throw OTLPDecodeError(.malformed, "\(path.isEmpty ? "value" : path) must be a JSON object")
         }
         return object
     }
 
-    private func array(_ object: [String: JSONValue], _ camel: String, _ snake: String? = nil, at path: String)
+    private func array(_ object: JSONObject, _ camel: String, _ snake: String? = nil, at path: String)
         throws(OTLPDecodeError) -> [JSONValue]
     {
         guard let value = field(object, camel, snake), value != .null else { return [] }

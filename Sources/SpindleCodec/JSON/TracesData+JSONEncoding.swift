@@ -41,22 +41,23 @@ extension OTLPJSON {
         return writer.bytes
     }
 
-    /// The OTLP JSON `KeyValue` array; also the form in which the store keeps attributes.
-    public static func encodeAttributes(_ attributes: [Attribute]) -> [UInt8] {
-        var writer = JSONWriter(capacity: 64 * attributes.count + 2)
-        writer.attributes(attributes)
+    /// Attributes as the OTLP JSON `KeyValue` array, or with `compact`, as the store keeps them: see
+    /// `JSONWriter.compactAttributes`. `decodeAttributes` reads both.
+    public static func encodeAttributes(_ attributes: [Attribute], compact: Bool = false) -> [UInt8] {
+        var writer = JSONWriter(capacity: 48 * attributes.count + 2)
+        writer.attributes(attributes, compact: compact)
         return writer.bytes
     }
 
-    public static func encodeEvents(_ events: [SpanEvent]) -> [UInt8] {
+    public static func encodeEvents(_ events: [SpanEvent], compact: Bool = false) -> [UInt8] {
         var writer = JSONWriter(capacity: 128 * events.count + 2)
-        writer.list(events) { $0.event($1) }
+        writer.list(events) { $0.event($1, compact: compact) }
         return writer.bytes
     }
 
-    public static func encodeLinks(_ links: [SpanLink]) -> [UInt8] {
+    public static func encodeLinks(_ links: [SpanLink], compact: Bool = false) -> [UInt8] {
         var writer = JSONWriter(capacity: 128 * links.count + 2)
-        writer.list(links) { $0.link($1) }
+        writer.list(links) { $0.link($1, compact: compact) }
         return writer.bytes
     }
 }
@@ -165,20 +166,20 @@ extension JSONWriter {
         raw("}")
     }
 
-    mutating func event(_ event: SpanEvent) {
+    mutating func event(_ event: SpanEvent, compact: Bool = false) {
         raw("{\"timeUnixNano\":")
         quotedNumber(event.timeUnixNano)
         raw(",\"name\":")
         string(event.name)
         if !event.attributes.isEmpty {
             raw(",\"attributes\":")
-            attributes(event.attributes)
+            attributes(event.attributes, compact: compact)
         }
         count(",\"droppedAttributesCount\":", event.droppedAttributesCount)
         raw("}")
     }
 
-    mutating func link(_ link: SpanLink) {
+    mutating func link(_ link: SpanLink, compact: Bool = false) {
         raw("{\"traceId\":\"")
         rawUTF8(link.traceID.hex)
         raw("\",\"spanId\":\"")
@@ -187,7 +188,7 @@ extension JSONWriter {
         optionalString(",\"traceState\":", link.traceState)
         if !link.attributes.isEmpty {
             raw(",\"attributes\":")
-            attributes(link.attributes)
+            attributes(link.attributes, compact: compact)
         }
         count(",\"droppedAttributesCount\":", link.droppedAttributesCount)
         if link.flags != 0 {
@@ -195,6 +196,77 @@ extension JSONWriter {
             number(link.flags)
         }
         raw("}")
+    }
+
+    mutating func attributes(_ attributes: [Attribute], compact: Bool) {
+        if compact { compactAttributes(attributes) } else { self.attributes(attributes) }
+    }
+
+    /// The store's form of an attribute list: a JSON object of plain values,
+    /// `{"http.route":"/x","http.status_code":200,"ratio":0.5,"ok":true,"tags":["a","b"]}`, so that SQL's
+    /// JSON functions read it directly and it is about half the size of the OTLP form. Nothing is lost:
+    /// an integer is written without a fraction and a double always with one (or an exponent), and what
+    /// plain JSON cannot say is written as the OTLP `AnyValue` object: `{"doubleValue":"NaN"}`,
+    /// `{"bytesValue":"AAE="}`, `{"kvlistValue":{"values":{...}}}`, `{}` for an empty value. A list
+    /// with a repeated key is written in the OTLP array form instead, which keeps every entry in order.
+    mutating func compactAttributes(_ attributes: [Attribute]) {
+        guard hasUniqueKeys(attributes) else {
+            self.attributes(attributes)
+            return
+        }
+        raw("{")
+        for index in attributes.indices {
+            if index > 0 { raw(",") }
+            key(attributes[index].key)
+            compactValue(attributes[index].value)
+        }
+        raw("}")
+    }
+
+    private func hasUniqueKeys(_ attributes: [Attribute]) -> Bool {
+        guard attributes.count > 1 else { return true }
+        guard attributes.count <= 32 else { return Set(attributes.map(\.key)).count == attributes.count }
+        // Compare cheap fingerprints first; strings only when two fingerprints match.
+        var fingerprints: [UInt64] = []
+        fingerprints.reserveCapacity(attributes.count)
+        for attribute in attributes {
+            var key = attribute.key
+            let fingerprint = key.withUTF8 { utf8 in
+                var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+                for byte in utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+                return hash
+            }
+            for (index, earlier) in fingerprints.enumerated()
+            where earlier == fingerprint && attributes[index].key == attribute.key {
+                return false
+            }
+            fingerprints.append(fingerprint)
+        }
+        return true
+    }
+
+    mutating func compactValue(_ value: AttributeValue) {
+        switch value {
+        case .string(let text): string(text)
+        case .bool(let flag): bool(flag)
+        case .int(let int): number(int)
+        case .double(let double) where double.isFinite:
+            // Swift's shortest form of a finite double always has a '.' or an exponent ("3.0", "1e+16").
+            number(double)
+        case .array(let values):
+            raw("[")
+            for index in values.indices {
+                if index > 0 { raw(",") }
+                compactValue(values[index])
+            }
+            raw("]")
+        case .kvlist(let attributes):
+            raw("{\"kvlistValue\":{\"values\":")
+            compactAttributes(attributes)
+            raw("}}")
+        case .double, .bytes, .empty:
+            anyValue(value)
+        }
     }
 
     mutating func attributes(_ attributes: [Attribute]) {

@@ -85,8 +85,7 @@ struct ProtobufTraceReader {
                 for spanIndex in 0..<scopeSpans.n_spans {
                     guard let cSpan = scopeSpans.spans[spanIndex]?.pointee else { continue }
                     switch SpanIDRules.check(
-                        traceID: bytes(cSpan.trace_id), spanID: bytes(cSpan.span_id),
-                        parentSpanID: bytes(cSpan.parent_span_id))
+                        traceID: raw(cSpan.trace_id), spanID: raw(cSpan.span_id), parentSpanID: raw(cSpan.parent_span_id))
                     {
                     case .valid(let traceID, let spanID, let parent):
                         spans.append(span(cSpan, traceID: traceID, spanID: spanID, parent: parent))
@@ -125,8 +124,8 @@ struct ProtobufTraceReader {
             guard let link = c.links[index]?.pointee else { continue }
             // A link to an invalid span context carries no information a receiver could follow; OTLP
             // senders do not produce them. Keep what can be kept: zero ids stand for "unknown".
-            let linkTrace = TraceID(bytes: bytes(link.trace_id) ?? []) ?? TraceID(high: 0, low: 0)
-            let linkSpan = SpanID(bytes: bytes(link.span_id) ?? []) ?? SpanID(0)
+            let linkTrace = TraceID(bytes: raw(link.trace_id)) ?? TraceID(high: 0, low: 0)
+            let linkSpan = SpanID(bytes: raw(link.span_id)) ?? SpanID(0)
             links.append(
                 SpanLink(
                     traceID: linkTrace, spanID: linkSpan, traceState: string(link.trace_state),
@@ -182,6 +181,11 @@ struct ProtobufTraceReader {
 func string(_ data: ProtobufCBinaryData) -> String {
     guard data.len > 0, let pointer = data.data else { return "" }
     return String(decoding: UnsafeBufferPointer(start: pointer, count: data.len), as: UTF8.self)
+}
+
+@inline(__always)
+func raw(_ data: ProtobufCBinaryData) -> UnsafeRawBufferPointer {
+    UnsafeRawBufferPointer(start: data.data, count: data.len)
 }
 
 @inline(__always)
