@@ -111,6 +111,17 @@ final class SQLiteStatement {
         if let utf8 { bindText(index, utf8) } else { bindNull(index) }
     }
 
+    /// Binds `utf8` as TEXT without copying it, for the duration of `body` (which must step the statement).
+    func withText<T>(_ index: Int32, _ utf8: [UInt8], _ body: () throws(SQLiteError) -> T) throws(SQLiteError) -> T {
+        let result = utf8.withUnsafeBytes { buffer -> Result<T, SQLiteError> in
+            let pointer = buffer.baseAddress?.assumingMemoryBound(to: CChar.self) ?? emptyCString
+            sqlite3_bind_text(handle, index, pointer, Int32(buffer.count), nil)  // nil: SQLITE_STATIC
+            defer { sqlite3_bind_null(handle, index) }
+            return Result { () throws(SQLiteError) in try body() }
+        }
+        return try result.get()
+    }
+
     /// Steps once; true when a row is available, false when done.
     @discardableResult
     func step() throws(SQLiteError) -> Bool {

@@ -86,7 +86,6 @@ final class SpanWriter {
                 statement.bind(10, span.endTimeUnixNano)
                 statement.bind(11, span.status.code.rawValue)
                 statement.bind(12, span.status.message)
-                statement.bindText(13, record.attributes)
                 statement.bind(14, span.droppedAttributesCount)
                 statement.bindText(15, record.events)
                 statement.bind(16, span.droppedEventsCount)
@@ -95,7 +94,8 @@ final class SpanWriter {
                 statement.bind(19, resourceID)
                 statement.bind(20, scopeID)
                 defer { statement.reset() }
-                try statement.step()
+                // The largest column is bound in place rather than copied.
+                try statement.withText(13, record.attributes) { () throws(SQLiteError) in _ = try statement.step() }
                 if connection.changes == 1 { result.stored += 1 } else { result.duplicates += 1 }
             }
         }

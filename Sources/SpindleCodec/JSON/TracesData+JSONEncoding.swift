@@ -231,10 +231,17 @@ extension JSONWriter {
         fingerprints.reserveCapacity(attributes.count)
         for attribute in attributes {
             var key = attribute.key
-            let fingerprint = key.withUTF8 { utf8 in
-                var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-                for byte in utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-                return hash
+            // Length and the first and last eight bytes: enough to tell attribute keys apart cheaply.
+            let fingerprint = key.withUTF8 { utf8 -> UInt64 in
+                let raw = UnsafeRawBufferPointer(utf8)
+                guard raw.count >= 8 else {
+                    var small: UInt64 = UInt64(raw.count) << 56
+                    for (offset, byte) in raw.enumerated() { small |= UInt64(byte) << (8 * UInt64(offset)) }
+                    return small
+                }
+                let head = raw.loadUnaligned(as: UInt64.self)
+                let tail = raw.loadUnaligned(fromByteOffset: raw.count - 8, as: UInt64.self)
+                return head ^ (tail << 1 | tail >> 63) ^ (UInt64(raw.count) << 56)
             }
             for (index, earlier) in fingerprints.enumerated()
             where earlier == fingerprint && attributes[index].key == attribute.key {
