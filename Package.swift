@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.0"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.0"),
     ],
     targets: [
         // System libraries, found through pkg-config.
@@ -57,13 +59,25 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
+        // OTLP/gRPC receiver (grpc-swift-2 with its NIO HTTP/2 transport; raw-bytes messages).
+        .target(
+            name: "SpindleGRPC",
+            dependencies: [
+                "SpindleCodec", "SpindleModel", "SpindleStore", "SpindleServer",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         // Deterministic sample traces: every field, small spans, LLM-heavy spans (tests and benchmarks).
         .target(name: "SpindleSamples", dependencies: ["SpindleModel"]),
         // Starts a real Spindle on an ephemeral port with a temporary database, and talks to it.
         .target(
             name: "SpindleTesting",
             dependencies: [
-                "SpindleServer", "SpindleStore", "SpindleCodec", "SpindleModel", "SpindleSamples",
+                "SpindleServer", "SpindleGRPC", "SpindleStore", "SpindleCodec", "SpindleModel", "SpindleSamples",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -72,7 +86,7 @@ let package = Package(
         .executableTarget(
             name: "SpindleCLI",
             dependencies: [
-                "SpindleServer", "SpindleStore", "SpindleCodec", "SpindleModel",
+                "SpindleServer", "SpindleGRPC", "SpindleStore", "SpindleCodec", "SpindleModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -85,6 +99,7 @@ let package = Package(
             name: "SpindleServerTests",
             dependencies: [
                 "SpindleTesting", "SpindleServer", "SpindleStore", "SpindleCodec", "SpindleModel",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "CompressNIO", package: "compress-nio"),

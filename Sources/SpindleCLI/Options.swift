@@ -15,6 +15,31 @@ extension ListenAddress: ExpressibleByArgument {
 
 extension Durability: ExpressibleByArgument {}
 
+/// `--grpc HOST:PORT` or `--grpc off`.
+enum GRPCListen: ExpressibleByArgument, CustomStringConvertible {
+    case off
+    case address(ListenAddress)
+
+    init?(argument: String) {
+        if argument.lowercased() == "off" {
+            self = .off
+        } else if let address = ListenAddress(argument) {
+            self = .address(address)
+        } else {
+            return nil
+        }
+    }
+
+    var description: String {
+        switch self {
+        case .off: return "off"
+        case .address(let address): return address.description
+        }
+    }
+
+    var defaultValueDescription: String { description }
+}
+
 extension Logger.Level: @retroactive ExpressibleByArgument {}
 
 /// A byte count: `67108864`, `64MiB`, `64M`, `512KiB`, `1GB`.

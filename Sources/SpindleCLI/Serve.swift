@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import ServiceLifecycle
+import SpindleGRPC
 import SpindleServer
 import SpindleStore
 
@@ -10,14 +11,16 @@ struct Serve: AsyncParsableCommand {
         abstract: "Receive OTLP traces and store them in SQLite.",
         discussion: """
             Listens for OTLP/HTTP on --http (POST /v1/traces, protobuf or JSON, gzip or deflate) and
-            answers 200 only after the spans are committed to the database. GET /healthz answers once
-            the store is open and the listener is up.
+            OTLP/gRPC on --grpc (TraceService/Export), and answers only after the spans are committed
+            to the database. Both share one store and one writer. GET /healthz answers once the store
+            is open and the listener is up.
 
             SIGINT or SIGTERM stops accepting requests, commits what is queued and closes the database.
 
             Examples:
               spindle serve
               spindle serve --db /var/lib/spindle/traces.db --http 0.0.0.0:4318 --durability full
+              spindle serve --grpc off
             """)
 
     @OptionGroup var database: DatabaseOptions
@@ -25,10 +28,13 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Address for OTLP/HTTP.", valueName: "host:port"))
     var http: ListenAddress = .defaultHTTP
 
+    @Option(help: ArgumentHelp("Address for OTLP/gRPC, or off.", valueName: "host:port|off"))
+    var grpc: GRPCListen = .address(.defaultGRPC)
+
     @Option(
         name: .customLong("max-body"),
         help: ArgumentHelp(
-            "Largest request accepted, after decompression (bytes, or with KiB/MiB/GiB). Larger: 413.",
+            "Largest request accepted, after decompression (bytes, or with KiB/MiB/GiB). Larger: 413 (HTTP), RESOURCE_EXHAUSTED (gRPC).",
             valueName: "bytes"))
     var maxBody: ByteCount = ByteCount(bytes: 64 << 20)
 
@@ -70,19 +76,26 @@ struct Serve: AsyncParsableCommand {
             store: store, configuration: ServerConfiguration(http: http, maxBodyBytes: maxBody.bytes),
             logger: Logger(label: "spindle.http"))
 
-        // Services stop in reverse order: the listener first, then the store commits and closes.
+        // Services stop in reverse order: the listeners first, then the store commits and closes.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: StoreService(store: store, logger: Logger(label: "spindle.store"))), .init(service: application),
+        ]
+        if case .address(let address) = grpc {
+            services.append(
+                .init(
+                    service: OTLPGRPCServer(
+                        store: store, address: address, maxMessageBytes: maxBody.bytes,
+                        logger: Logger(label: "spindle.grpc"))))
+        }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [
-                    .init(service: StoreService(store: store)),
-                    .init(service: application),
-                ],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         logger.info(
             "Spindle starting",
             metadata: [
-                "db": "\(database.db)", "http": "\(http)", "max_body": "\(maxBody)",
+                "db": "\(database.db)", "http": "\(http)", "grpc": "\(grpc)", "max_body": "\(maxBody)",
                 "durability": "\(durability.rawValue)",
             ])
         try await group.run()

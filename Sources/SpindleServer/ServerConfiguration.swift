@@ -23,6 +23,7 @@ public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
     public static let defaultHTTP = ListenAddress(host: "127.0.0.1", port: 4318)
+    public static let defaultGRPC = ListenAddress(host: "127.0.0.1", port: 4317)
 }
 
 public struct ServerConfiguration: Sendable {

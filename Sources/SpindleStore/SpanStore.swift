@@ -42,6 +42,14 @@ public struct WriteResult: Sendable, Hashable {
     }
 }
 
+/// Counts since the store was opened.
+public struct WriteTotals: Sendable, Hashable {
+    public var transactions = 0
+    public var requests = 0
+    public var stored = 0
+    public var duplicates = 0
+}
+
 public enum StoreError: Error, Sendable, CustomStringConvertible {
     /// The write queue is full: the client should retry after the given delay.
     case overloaded(retryAfterSeconds: Int)
@@ -109,6 +117,9 @@ public final class SpanStore: Sendable {
     /// Bytes currently waiting for the writer.
     public var queuedBytes: Int { queue.queuedBytes }
 
+    /// What the writer has committed since the store was opened.
+    public var writeTotals: WriteTotals { queue.writeTotals }
+
     /// Pauses the writer before its next transaction until the returned closure is called.
     /// For tests of backpressure: lets the queue fill deterministically.
     func holdWriter() -> @Sendable () -> Void { queue.hold() }
@@ -138,6 +149,7 @@ private final class WriteQueue: @unchecked Sendable {
     private var closing = false
     private var finished = false
     private var held = false
+    private var totals = WriteTotals()
 
     private let writer: SpanWriter
     private let options: StoreOptions
@@ -156,6 +168,12 @@ private final class WriteQueue: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         return pendingBytes
+    }
+
+    var writeTotals: WriteTotals {
+        condition.lock()
+        defer { condition.unlock() }
+        return totals
     }
 
     func enqueue(_ box: BatchBox, completion: @escaping (Result<WriteResult, StoreError>) -> Void) {
@@ -235,6 +253,14 @@ private final class WriteQueue: @unchecked Sendable {
     private func commit(_ jobs: [Job]) {
         do {
             let results = try writer.transaction(jobs.map(\.box))
+            condition.lock()
+            totals.transactions += 1
+            totals.requests += jobs.count
+            for result in results {
+                totals.stored += result.stored
+                totals.duplicates += result.duplicates
+            }
+            condition.unlock()
             for (job, result) in zip(jobs, results) { job.completion(.success(result)) }
         } catch {
             if jobs.count > 1 {

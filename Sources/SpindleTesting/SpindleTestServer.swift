@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import NIOCore
 import ServiceLifecycle
+import SpindleGRPC
 public import SpindleServer
 public import SpindleStore
 
@@ -12,6 +13,8 @@ public import SpindleStore
 public final class SpindleTestServer: Sendable {
     public let store: SpanStore
     public let port: Int
+    /// The gRPC port, when the server was started with gRPC.
+    public let grpcPort: Int?
     public let databasePath: String
     public let directory: URL
     private let group: ServiceGroup
@@ -20,7 +23,7 @@ public final class SpindleTestServer: Sendable {
 
     public static func start(
         storeOptions: StoreOptions = StoreOptions(), configuration: ServerConfiguration = ServerConfiguration(),
-        logLevel: Logger.Level = .warning
+        grpc: Bool = false, logLevel: Logger.Level = .warning
     ) async throws -> SpindleTestServer {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spindle-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -37,26 +40,49 @@ public final class SpindleTestServer: Sendable {
                 portContinuation.yield(port)
                 portContinuation.finish()
             })
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: StoreService(store: store)), .init(service: application),
+        ]
+        let (grpcPorts, grpcContinuation) = AsyncStream.makeStream(of: Int.self)
+        if grpc {
+            services.append(
+                .init(
+                    service: OTLPGRPCServer(
+                        store: store, address: ListenAddress(host: "127.0.0.1", port: 0),
+                        maxMessageBytes: configuration.maxBodyBytes, logger: logger,
+                        onListening: { port in
+                            grpcContinuation.yield(port)
+                            grpcContinuation.finish()
+                        })))
+        } else {
+            grpcContinuation.finish()
+        }
         let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: [.init(service: StoreService(store: store)), .init(service: application)],
-                gracefulShutdownSignals: [], logger: logger))
+            configuration: ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [], logger: logger))
         let running = Task { try await group.run() }
         var iterator = ports.makeAsyncIterator()
+        var grpcIterator = grpcPorts.makeAsyncIterator()
         guard let port = await iterator.next() else {
             running.cancel()
             throw SpindleTestError("the server did not start")
         }
+        let grpcPort = await grpcIterator.next()
+        if grpc && grpcPort == nil {
+            running.cancel()
+            throw SpindleTestError("the gRPC listener did not start")
+        }
         return SpindleTestServer(
-            store: store, port: port, databasePath: path, directory: directory, group: group, running: running)
+            store: store, port: port, grpcPort: grpcPort, databasePath: path, directory: directory, group: group,
+            running: running)
     }
 
     private init(
-        store: SpanStore, port: Int, databasePath: String, directory: URL, group: ServiceGroup,
+        store: SpanStore, port: Int, grpcPort: Int?, databasePath: String, directory: URL, group: ServiceGroup,
         running: Task<Void, any Error>
     ) {
         self.store = store
         self.port = port
+        self.grpcPort = grpcPort
         self.databasePath = databasePath
         self.directory = directory
         self.group = group

@@ -28,6 +28,7 @@ SHUTDOWN_TIMEOUT_S = 10
 @dataclass
 class SpindleServer:
     endpoint: str  # e.g. http://127.0.0.1:43817, without a path
+    grpc_target: str  # e.g. 127.0.0.1:43818, for OTLP/gRPC
     db_path: Path
     process: subprocess.Popen
 
@@ -56,6 +57,15 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _accepts_connections(target: str) -> bool:
+    host, port = target.rsplit(":", 1)
+    try:
+        with socket.create_connection((host, int(port)), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
 def _healthy(endpoint: str) -> bool:
     try:
         with urllib.request.urlopen(f"{endpoint}/healthz", timeout=1) as response:
@@ -72,7 +82,7 @@ def _wait_until_healthy(server: SpindleServer, stderr_path: Path) -> None:
                 f"spindle serve exited with {server.process.returncode} before becoming healthy:\n"
                 + stderr_path.read_text(errors="replace")
             )
-        if _healthy(server.endpoint):
+        if _healthy(server.endpoint) and _accepts_connections(server.grpc_target):
             return
         time.sleep(0.05)
     server.process.kill()
@@ -98,14 +108,15 @@ def spindle(tmp_path: Path) -> Iterator[SpindleServer]:
         pytest.fail(f"no spindle binary at {SPINDLE_BIN} (build it, or set SPINDLE_BIN)")
     db_path = tmp_path / "spindle.db"
     address = f"127.0.0.1:{_free_port()}"
+    grpc_target = f"127.0.0.1:{_free_port()}"
     stderr_path = tmp_path / "spindle.log"  # stdout and stderr
     with open(stderr_path, "wb") as stderr:
         process = subprocess.Popen(
-            [SPINDLE_BIN, "serve", "--db", str(db_path), "--http", address],
+            [SPINDLE_BIN, "serve", "--db", str(db_path), "--http", address, "--grpc", grpc_target],
             stdout=stderr,
             stderr=subprocess.STDOUT,
         )
-    server = SpindleServer(endpoint=f"http://{address}", db_path=db_path, process=process)
+    server = SpindleServer(endpoint=f"http://{address}", grpc_target=grpc_target, db_path=db_path, process=process)
     try:
         _wait_until_healthy(server, stderr_path)
         yield server

@@ -4,12 +4,16 @@ import SpindleModel
 /// run stores new spans instead of replaying duplicates, at the cost of a few byte writes per id.
 struct PatchableRequest: Sendable {
     private(set) var bytes: [UInt8]
+    /// Where the body starts (after the HTTP head); gRPC sends only the body.
+    let bodyOffset: Int
+    var body: [UInt8] { Array(bytes[bodyOffset...]) }
     /// Where an id's first four bytes sit (protobuf: raw bytes; JSON: the first eight hex digits).
     private var binaryOffsets: [Int] = []
     private var hexOffsets: [Int] = []
 
     init(head: [UInt8], body: [UInt8], traces: TracesData, json: Bool) {
         bytes = head + body
+        bodyOffset = head.count
         var ids = Set<UInt64>()
         for (_, _, span) in traces.flattened {
             ids.insert(span.traceID.high)

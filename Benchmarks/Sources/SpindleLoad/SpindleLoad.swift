@@ -5,7 +5,7 @@ import SpindleModel
 import SpindleSamples
 
 @main
-struct SpindleLoad: ParsableCommand {
+struct SpindleLoad: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "spindle-load",
         abstract: "Replays pre-encoded OTLP/HTTP requests against a running spindle serve and prints figures.",
@@ -15,12 +15,19 @@ struct SpindleLoad: ParsableCommand {
             With --decode-only it measures the protobuf decoder alone, in this process.
             """)
 
+    enum Transport: String, ExpressibleByArgument, CaseIterable {
+        case http
+        case grpc
+    }
+
     enum Workload: String, ExpressibleByArgument, CaseIterable {
         case small
         case llm
     }
 
-    @Option(help: "Spindle's OTLP/HTTP address.") var target = "127.0.0.1:4318"
+    @Option(help: "Spindle's OTLP address (HTTP port, or gRPC port with --transport grpc).") var target = "127.0.0.1:4318"
+    @Option(help: "http (raw keep-alive sockets) or grpc (grpc-swift-2 client, one HTTP/2 connection a worker).")
+    var transport: Transport = .http
     @Option(help: "small (~10 attributes, ~300 B a span) or llm (GenAI attributes, ~3 KiB a span).")
     var workload: Workload = .small
     @Option(name: .customLong("spans-per-request")) var spansPerRequest = 500
@@ -33,7 +40,7 @@ struct SpindleLoad: ParsableCommand {
     var decodeOnly = false
     @Flag(help: "Also send the requests as OTLP JSON instead of protobuf.") var json = false
 
-    func run() throws {
+    func run() async throws {
         let traces = makeTraces()
         let bodies = traces.map { json ? OTLPJSON.encodeTraces($0) : OTLPProtobuf.encodeTraces($0) }
         let meanBytes = bodies.reduce(0) { $0 + $1.count } / bodies.count
@@ -50,9 +57,18 @@ struct SpindleLoad: ParsableCommand {
                 + "Content-Length: \(body.count)\r\n\r\n"
             return PatchableRequest(head: Array(head.utf8), body: body, traces: traces, json: json)
         }
-        let result = try LoadRun(
-            host: host, port: port, requests: requests, connections: connections, duration: duration, pid: pid
-        ).execute()
+        let result: LoadRun.Result
+        switch transport {
+        case .http:
+            result = try LoadRun(
+                host: host, port: port, requests: requests, connections: connections, duration: duration, pid: pid
+            ).execute()
+        case .grpc:
+            guard !json else { throw ValidationError("gRPC carries protobuf only; drop --json") }
+            result = try await GRPCLoadRun(
+                host: host, port: port, requests: requests, connections: connections, duration: duration, pid: pid
+            ).execute()
+        }
         let seconds = result.elapsed
         let spans = Double(result.accepted * spansPerRequest)
         let bytes = Double(result.accepted * meanBytes)
@@ -60,7 +76,7 @@ struct SpindleLoad: ParsableCommand {
             String(
                 format:
                     "%@ %@: %.0f spans/s accepted, %.1f MB/s, %d requests (%d rejected: %@), p50 %.2f ms, p99 %.2f ms, server peak RSS %@",
-                workload.rawValue, json ? "json" : "protobuf", spans / seconds, bytes / seconds / 1e6,
+                workload.rawValue, transport == .grpc ? "grpc" : (json ? "http json" : "http protobuf"), spans / seconds, bytes / seconds / 1e6,
                 result.accepted + result.rejected, result.rejected,
                 result.statuses.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: " "),
                 result.percentile(0.50) * 1e3, result.percentile(0.99) * 1e3,
@@ -157,7 +173,7 @@ struct LoadRun {
         }
         var peak: Int?
         while group.wait(timeout: .now() + .milliseconds(200)) == .timedOut {
-            if let pid, let rss = residentKiB(pid: pid) { peak = max(peak ?? 0, rss) }
+            if let pid, let rss = Self.residentKiB(pid: pid) { peak = max(peak ?? 0, rss) }
         }
         if let failure = collector.failure { throw failure }
         var total = collector.total
@@ -166,8 +182,8 @@ struct LoadRun {
         return total
     }
 
-    /// Where the worker threads leave their results.
-    private final class Collector: @unchecked Sendable {
+    /// Where the workers leave their results.
+    final class Collector: @unchecked Sendable {
         private let lock = NSLock()
         private(set) var total = Result()
         private(set) var failure: (any Error)?
@@ -183,7 +199,7 @@ struct LoadRun {
         }
     }
 
-    private func residentKiB(pid: Int32) -> Int? {
+    static func residentKiB(pid: Int32) -> Int? {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
         for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
             return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")

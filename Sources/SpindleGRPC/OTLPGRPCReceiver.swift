@@ -1,0 +1,117 @@
+public import GRPCCore
+import Logging
+import SpindleCodec
+import SpindleModel
+public import SpindleStore
+
+/// `opentelemetry.proto.collector.trace.v1.TraceService/Export` over gRPC. Messages travel as raw bytes
+/// and are decoded by the same protobuf-c codec as OTLP/HTTP; the answer comes after the SQLite commit.
+public struct OTLPGRPCTraceService: RegistrableRPCService {
+    static let export = MethodDescriptor(
+        fullyQualifiedService: "opentelemetry.proto.collector.trace.v1.TraceService", method: "Export")
+
+    let store: SpanStore
+    let limits: DecodeLimits
+    let maxMessageBytes: Int
+    let logger: Logger
+
+    public init(store: SpanStore, limits: DecodeLimits = .default, maxMessageBytes: Int, logger: Logger) {
+        self.store = store
+        self.limits = limits
+        self.maxMessageBytes = maxMessageBytes
+        self.logger = logger
+    }
+
+    public func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>) {
+        router.registerHandler(
+            forMethod: Self.export,
+            deserializer: OTLPRequestDeserializer(limits: limits, maxMessageBytes: maxMessageBytes),
+            serializer: RawBytesSerializer()
+        ) { request, _ in
+            let single = try await ServerRequest(stream: request)
+            let response = try await export(single.message, metadata: single.metadata)
+            return StreamingServerResponse(single: ServerResponse(message: response))
+        }
+    }
+
+    private func export(_ decoding: Result<DecodedTraces, RPCError>, metadata: Metadata) async throws(RPCError)
+        -> [UInt8]
+    {
+        let decoded: DecodedTraces
+        switch decoding {
+        case .success(let value): decoded = value
+        case .failure(let error):
+            logger.debug("rejected gRPC request", metadata: ["code": "\(error.code)", "error": "\(error.message)"])
+            throw error
+        }
+        let project = metadata[stringValues: "x-spindle-project"].first(where: { _ in true }) ?? "default"
+        do throws(StoreError) {
+            let result = try await store.write(decoded.traces, project: project)
+            logger.debug(
+                "stored spans",
+                metadata: [
+                    "stored": "\(result.stored)", "duplicates": "\(result.duplicates)",
+                    "rejected": "\(decoded.rejections.count)", "project": "\(project)", "protocol": "grpc",
+                ])
+        } catch {
+            switch error {
+            case .overloaded(let seconds):
+                throw Self.unavailable("Spindle's write queue is full; retry in \(seconds)s", retryAfterSeconds: seconds)
+            case .closed:
+                throw Self.unavailable("Spindle is shutting down", retryAfterSeconds: 1)
+            case .sqlite(let failure):
+                logger.error("could not store spans", metadata: ["error": "\(failure)"])
+                throw RPCError(code: .internalError, message: "could not store spans: \(failure.message)")
+            }
+        }
+        if !decoded.rejections.isEmpty {
+            logger.info(
+                "partial success",
+                metadata: ["rejected": "\(decoded.rejections.count)", "first": "\(decoded.rejections[0])"])
+        }
+        return OTLPProtobuf.encodeResponse(
+            rejectedSpans: Int64(decoded.rejections.count), errorMessage: decoded.partialSuccessMessage)
+    }
+
+    /// UNAVAILABLE with a `google.rpc.RetryInfo` in `grpc-status-details-bin`, which OTLP exporters
+    /// read to know how long to wait.
+    static func unavailable(_ message: String, retryAfterSeconds: Int) -> RPCError {
+        var metadata = Metadata()
+        metadata.addBinary(
+            OTLPProtobuf.encodeStatus(code: 14, message: message, retryAfterSeconds: retryAfterSeconds),
+            forKey: "grpc-status-details-bin")
+        return RPCError(code: .unavailable, message: message, metadata: metadata)
+    }
+}
+
+/// Responses are already encoded by protobuf-c; gRPC sends the bytes as they are.
+struct RawBytesSerializer: MessageSerializer {
+    func serialize<Bytes: GRPCContiguousBytes>(_ message: [UInt8]) throws -> Bytes { Bytes(message) }
+}
+
+/// Decodes the (already decompressed) request in place. A failure travels to the handler as the
+/// status to answer with: RESOURCE_EXHAUSTED past the size limit, INVALID_ARGUMENT when undecodable.
+struct OTLPRequestDeserializer: MessageDeserializer {
+    let limits: DecodeLimits
+    let maxMessageBytes: Int
+
+    func deserialize<Bytes: GRPCContiguousBytes>(_ serializedMessageBytes: Bytes) throws
+        -> Result<DecodedTraces, RPCError>
+    {
+        guard serializedMessageBytes.count <= maxMessageBytes else {
+            return .failure(
+                RPCError(
+                    code: .resourceExhausted,
+                    message:
+                        "message is \(serializedMessageBytes.count) bytes, larger than \(maxMessageBytes) (spindle serve --max-body)"
+                ))
+        }
+        return serializedMessageBytes.withUnsafeBytes { raw in
+            do throws(OTLPDecodeError) {
+                return .success(try OTLPProtobuf.decodeTraces(raw, limits: limits))
+            } catch {
+                return .failure(RPCError(code: .invalidArgument, message: error.message))
+            }
+        }
+    }
+}
