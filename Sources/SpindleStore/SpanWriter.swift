@@ -104,22 +104,11 @@ final class SpanWriter {
 
     private func resourceID(_ record: ResourceRecord) throws(SQLiteError) -> Int64 {
         if let id = resourceIDs[record] { return id }
-        insertResource.bindText(1, record.attributes)
-        insertResource.bind(2, record.droppedAttributesCount)
-        insertResource.bind(3, record.schemaURL)
         insertResource.bind(4, record.serviceName)
-        defer { insertResource.reset() }
-        try insertResource.step()
-        let id: Int64
-        if connection.changes == 1 {
-            id = connection.lastInsertRowID
-        } else {
-            selectResource.bindText(1, record.attributes)
-            selectResource.bind(2, record.droppedAttributesCount)
-            selectResource.bind(3, record.schemaURL)
-            defer { selectResource.reset() }
-            guard try selectResource.step() else { throw SQLiteError(code: 0, message: "resource row vanished") }
-            id = selectResource.int64(0)
+        let id = try rowID(insert: insertResource, select: selectResource) { statement in
+            statement.bindText(1, record.attributes)
+            statement.bind(2, record.droppedAttributesCount)
+            statement.bind(3, record.schemaURL)
         }
         resourceIDs[record] = id
         return id
@@ -127,28 +116,30 @@ final class SpanWriter {
 
     private func scopeID(_ record: ScopeRecord) throws(SQLiteError) -> Int64 {
         if let id = scopeIDs[record] { return id }
-        insertScope.bind(1, record.name)
-        insertScope.bind(2, record.version)
-        insertScope.bindText(3, record.attributes)
-        insertScope.bind(4, record.droppedAttributesCount)
-        insertScope.bind(5, record.schemaURL)
-        defer { insertScope.reset() }
-        try insertScope.step()
-        let id: Int64
-        if connection.changes == 1 {
-            id = connection.lastInsertRowID
-        } else {
-            selectScope.bind(1, record.name)
-            selectScope.bind(2, record.version)
-            selectScope.bindText(3, record.attributes)
-            selectScope.bind(4, record.droppedAttributesCount)
-            selectScope.bind(5, record.schemaURL)
-            defer { selectScope.reset() }
-            guard try selectScope.step() else { throw SQLiteError(code: 0, message: "scope row vanished") }
-            id = selectScope.int64(0)
+        let id = try rowID(insert: insertScope, select: selectScope) { statement in
+            statement.bind(1, record.name)
+            statement.bind(2, record.version)
+            statement.bindText(3, record.attributes)
+            statement.bind(4, record.droppedAttributesCount)
+            statement.bind(5, record.schemaURL)
         }
         scopeIDs[record] = id
         return id
+    }
+
+    /// The row id of a shared row (resource, scope) identified by its whole content: inserted when new,
+    /// looked up otherwise. `bindKey` binds the identifying columns, the same in both statements.
+    private func rowID(insert: SQLiteStatement, select: SQLiteStatement, bindKey: (SQLiteStatement) -> Void)
+        throws(SQLiteError) -> Int64
+    {
+        bindKey(insert)
+        defer { insert.reset() }
+        try insert.step()
+        if connection.changes == 1 { return connection.lastInsertRowID }
+        bindKey(select)
+        defer { select.reset() }
+        guard try select.step() else { throw SQLiteError(code: 0, message: "shared row vanished during insert") }
+        return select.int64(0)
     }
 
     /// Checkpoints the WAL into the database file so a closed store is one file again.

@@ -11,14 +11,7 @@ func withGRPCServer(
     storeOptions: StoreOptions = StoreOptions(), configuration: ServerConfiguration = ServerConfiguration(),
     _ body: (SpindleTestServer) async throws -> Void
 ) async throws {
-    let server = try await SpindleTestServer.start(storeOptions: storeOptions, configuration: configuration, grpc: true)
-    do {
-        try await body(server)
-    } catch {
-        try await server.stop()
-        throw error
-    }
-    try await server.stop()
+    try await withServer(storeOptions: storeOptions, configuration: configuration, grpc: true, body)
 }
 
 extension Result {

@@ -11,9 +11,9 @@ import SpindleTesting
 /// Runs `body` against a live Spindle on an ephemeral port, then stops it.
 func withServer(
     storeOptions: StoreOptions = StoreOptions(), configuration: ServerConfiguration = ServerConfiguration(),
-    _ body: (SpindleTestServer) async throws -> Void
+    grpc: Bool = false, _ body: (SpindleTestServer) async throws -> Void
 ) async throws {
-    let server = try await SpindleTestServer.start(storeOptions: storeOptions, configuration: configuration)
+    let server = try await SpindleTestServer.start(storeOptions: storeOptions, configuration: configuration, grpc: grpc)
     do {
         try await body(server)
     } catch {
