@@ -10,17 +10,14 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Receive OTLP traces and store them in SQLite.",
         discussion: """
-            Listens for OTLP/HTTP on --http (POST /v1/traces, protobuf or JSON, gzip or deflate) and
-            OTLP/gRPC on --grpc (TraceService/Export), and answers only after the spans are committed
-            to the database. Both share one store and one writer. GET /healthz answers once the store
-            is open and the listener is up.
+            Listens for OTLP/HTTP on --http (POST /v1/traces, protobuf or JSON, gzip or deflate) and OTLP/gRPC on --grpc (TraceService/Export), and answers only after the spans are committed to the database. Both listeners share one store and one writer. GET /healthz answers once the store is open and the listeners are up.
 
             SIGINT or SIGTERM stops accepting requests, commits what is queued and closes the database.
 
             Examples:
               spindle serve
-              spindle serve --db /var/lib/spindle/traces.db --http 0.0.0.0:4318 --durability full
-              spindle serve --grpc off
+              spindle serve --db /var/lib/spindle/traces.db --durability full
+              spindle serve --http 0.0.0.0:4318 --grpc off
             """)
 
     @OptionGroup var database: DatabaseOptions

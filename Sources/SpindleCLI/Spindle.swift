@@ -8,9 +8,9 @@ struct Spindle: AsyncParsableCommand {
         discussion: """
             Point any OTLP exporter at Spindle and it keeps every span in an SQLite file:
 
-              spindle serve                      # OTLP/HTTP on 127.0.0.1:4318, data in ./spindle.db
+              spindle serve        # OTLP/HTTP :4318, OTLP/gRPC :4317, ./spindle.db
               OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 python app.py
-              spindle stats                      # what has arrived
+              spindle stats        # what has arrived
 
             Run `spindle help <command>` for the options of each command.
             """,
