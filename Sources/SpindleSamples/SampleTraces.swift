@@ -40,7 +40,8 @@ public enum SampleTraces {
         return TracesData(resourceSpans: [
             ResourceSpans(
                 resource: Resource(
-                    attributes: [Attribute("service.name", .string("every-field")), Attribute("pid", .int(42))],
+                    // In key order, as the store keeps resource attributes.
+                    attributes: [Attribute("pid", .int(42)), Attribute("service.name", .string("every-field"))],
                     droppedAttributesCount: 6),
                 scopeSpans: [
                     ScopeSpans(
@@ -126,7 +127,7 @@ public enum SampleTraces {
                     Attribute("service.name", .string(service)),
                     Attribute("telemetry.sdk.language", .string("python")),
                     Attribute("telemetry.sdk.name", .string("opentelemetry")),
-                ]),
+                ]),  // already in key order
                 scopeSpans: [ScopeSpans(scope: InstrumentationScope(name: "spindle.bench", version: "1.0"), spans: spans)])
         ])
     }

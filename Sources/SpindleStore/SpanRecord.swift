@@ -26,6 +26,15 @@ struct SpanRecord {
     var encodedSize: Int { 200 + span.name.utf8.count + attributes.count + (events?.count ?? 0) + (links?.count ?? 0) }
 }
 
+/// Resource and scope attributes in key order. Senders build them from hash maps, so the same resource
+/// arrives in a different order from each process; sorted, it is stored once. (Order carries no meaning
+/// in OTLP; ties keep their received order.)
+func canonicalOrder(_ attributes: [Attribute]) -> [Attribute] {
+    attributes.enumerated()
+        .sorted { $0.element.key != $1.element.key ? $0.element.key < $1.element.key : $0.offset < $1.offset }
+        .map(\.element)
+}
+
 /// A resource as stored: its identity is the whole encoded content.
 struct ResourceRecord: Hashable {
     var attributes: [UInt8]
@@ -34,7 +43,7 @@ struct ResourceRecord: Hashable {
     var serviceName: String?
 
     init(_ resourceSpans: ResourceSpans) {
-        attributes = OTLPJSON.encodeAttributes(resourceSpans.resource.attributes, compact: true)
+        attributes = OTLPJSON.encodeAttributes(canonicalOrder(resourceSpans.resource.attributes), compact: true)
         droppedAttributesCount = resourceSpans.resource.droppedAttributesCount
         schemaURL = resourceSpans.schemaURL
         serviceName = resourceSpans.resource.serviceName
@@ -51,7 +60,7 @@ struct ScopeRecord: Hashable {
     init(_ scopeSpans: ScopeSpans) {
         name = scopeSpans.scope.name
         version = scopeSpans.scope.version
-        attributes = OTLPJSON.encodeAttributes(scopeSpans.scope.attributes, compact: true)
+        attributes = OTLPJSON.encodeAttributes(canonicalOrder(scopeSpans.scope.attributes), compact: true)
         droppedAttributesCount = scopeSpans.scope.droppedAttributesCount
         schemaURL = scopeSpans.schemaURL
     }

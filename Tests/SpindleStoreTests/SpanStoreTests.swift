@@ -56,6 +56,20 @@ func withStore<T>(
         }
     }
 
+    @Test func aResourceInAnotherAttributeOrderIsStoredOnce() async throws {
+        try await withStore { store in
+            var traces = SampleTraces.small(count: 2, seed: 1)
+            _ = try await store.write(traces)
+            traces = SampleTraces.small(count: 2, seed: 2)
+            traces.resourceSpans[0].resource.attributes.reverse()
+            _ = try await store.write(traces)
+            let reader = try store.reader()
+            #expect(try reader.stats().resources == 1)
+            let stored = try reader.spans(rootSpanID: traces.resourceSpans[0].scopeSpans[0].spans[0].traceID.hex)
+            #expect(stored[0].resource.attributes.map(\.key) == ["service.name", "telemetry.sdk.language", "telemetry.sdk.name"])
+        }
+    }
+
     @Test func concurrentWritersAllCommit() async throws {
         try await withStore { store in
             try await withThrowingTaskGroup(of: WriteResult.self) { group in

@@ -1,7 +1,7 @@
 // swift-tools-version: 6.1
 // A standalone package, so that building Spindle itself never pulls in swift-otel and its gRPC/HTTP stack.
-// Don't rename this directory to "swift-otel": SwiftPM names a root package after its directory, and a root
-// package called swift-otel collides with the swift-otel dependency.
+// It lives in Examples/swift-otel/demo-app rather than Examples/swift-otel itself: SwiftPM names a root
+// package after its directory, and a root package called swift-otel collides with the swift-otel dependency.
 import PackageDescription
 
 let package = Package(

@@ -37,7 +37,6 @@ struct SwiftOTelApp: AsyncParsableCommand {
     func run() async throws {
         var config = OTel.Configuration.default
         config.serviceName = "swift-otel-app"
-        config.resourceAttributes = ["deployment.environment.name": "dev"]
         // Traces only. With logs enabled, bootstrap would also take over swift-log (and send every log record to
         // the collector); with metrics enabled it would push metrics to an endpoint Spindle doesn't serve.
         config.logs.enabled = false
