@@ -75,9 +75,9 @@ struct SpindleLoad: AsyncParsableCommand {
         print(
             String(
                 format:
-                    "%@ %@: %.0f spans/s accepted, %.1f MB/s, %d requests (%d rejected: %@), p50 %.2f ms, p99 %.2f ms, server peak RSS %@",
+                    "%@ %@: %.0f spans/s accepted, %.1f MB/s, %d requests (%d rejected; %@ %@), p50 %.2f ms, p99 %.2f ms, server peak RSS %@",
                 workload.rawValue, transport == .grpc ? "grpc" : (json ? "http json" : "http protobuf"), spans / seconds, bytes / seconds / 1e6,
-                result.accepted + result.rejected, result.rejected,
+                result.accepted + result.rejected, result.rejected, transport == .grpc ? "gRPC codes" : "HTTP statuses",
                 result.statuses.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: " "),
                 result.percentile(0.50) * 1e3, result.percentile(0.99) * 1e3,
                 result.peakRSSKiB.map { String(format: "%.0f MiB", Double($0) / 1024) } ?? "n/a"))
