@@ -38,6 +38,8 @@ let package = Package(
 
         // The span model: value types only, no I/O, no wire formats.
         .target(name: "SpindleModel"),
+        // Trace trees: spans (any order, parents missing, duplicated, several, cyclic) into a forest.
+        .target(name: "SpindleTree"),
         // OTLP protobuf (through protobuf-c) and OTLP JSON, to and from the model.
         .target(name: "SpindleCodec", dependencies: ["SpindleModel", "COTLP"]),
         // SQLite: schema, migrations, the group-committing writer, readers.
@@ -93,6 +95,7 @@ let package = Package(
             ]),
 
         .testTarget(name: "SpindleModelTests", dependencies: ["SpindleModel"]),
+        .testTarget(name: "SpindleTreeTests", dependencies: ["SpindleTree"]),
         .testTarget(name: "SpindleCodecTests", dependencies: ["SpindleCodec", "SpindleModel", "SpindleTesting"]),
         .testTarget(name: "SpindleStoreTests", dependencies: ["SpindleStore", "SpindleCodec", "SpindleModel", "SpindleTesting"]),
         .testTarget(
