@@ -54,7 +54,8 @@ let package = Package(
         .target(
             name: "SpindleServer",
             dependencies: [
-                "SpindleModel", "SpindleCodec", "SpindleStore",
+                "SpindleModel", "SpindleCodec", "SpindleStore", "SpindleTree",
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

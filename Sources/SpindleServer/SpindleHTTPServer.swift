@@ -24,6 +24,7 @@ public enum SpindleHTTPServer {
                             string: #"{"code":12,"message":"use POST for /v1/traces"}"#)))
             }
         }
+        QueryAPI(store: store).register(on: router)
         // Routes exist only once the store is open; the listener is up when this can answer.
         router.get("/healthz") { _, _ in
             Response(

@@ -50,7 +50,32 @@ enum Schema {
             scope_id INTEGER NOT NULL REFERENCES scopes (id),
             UNIQUE (project, root_span_id, span_id)
         );
+        """,
+        // 2: per-trace summaries kept up to date by the writer, and span lookup by id.
         """
+        CREATE TABLE traces (
+            project TEXT NOT NULL,
+            root_span_id TEXT NOT NULL,
+            start_time_unix_nano INTEGER NOT NULL,    -- earliest span start
+            end_time_unix_nano INTEGER NOT NULL,      -- latest span end
+            span_count INTEGER NOT NULL,
+            error_count INTEGER NOT NULL,             -- spans with status ERROR
+            root_name TEXT,                           -- NULL until a span without parents arrives
+            root_service TEXT,
+            PRIMARY KEY (project, root_span_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX traces_by_start ON traces (start_time_unix_nano DESC, root_span_id DESC);
+        CREATE INDEX spans_by_span_id ON spans (span_id);
+        INSERT INTO traces
+            SELECT s.project, s.root_span_id, min(s.start_time_unix_nano), max(s.end_time_unix_nano), count(*),
+                sum(s.status_code = 2),
+                (SELECT name FROM spans r WHERE r.project = s.project AND r.root_span_id = s.root_span_id
+                    AND r.span_parents IS NULL ORDER BY r.start_time_unix_nano LIMIT 1),
+                (SELECT res.service_name FROM spans r JOIN resources res ON res.id = r.resource_id
+                    WHERE r.project = s.project AND r.root_span_id = s.root_span_id AND r.span_parents IS NULL
+                    ORDER BY r.start_time_unix_nano LIMIT 1)
+            FROM spans s GROUP BY s.project, s.root_span_id;
+        """,
     ]
 
     static var currentVersion: Int { migrations.count }

@@ -1,4 +1,5 @@
 import CSQLite
+import SpindleModel
 
 /// Owns the write connection and its prepared statements; used only from the writer thread.
 final class SpanWriter {
@@ -8,6 +9,7 @@ final class SpanWriter {
     private let selectResource: SQLiteStatement
     private let insertScope: SQLiteStatement
     private let selectScope: SQLiteStatement
+    private let upsertTrace: SQLiteStatement
     private let begin: SQLiteStatement
     private let commit: SQLiteStatement
     // Row ids of resources and scopes seen before; cleared on rollback (the rows may be gone).
@@ -41,6 +43,19 @@ final class SpanWriter {
             SELECT id FROM scopes WHERE name = ?1 AND version = ?2 AND attributes = ?3
                 AND dropped_attributes_count = ?4 AND schema_url = ?5
             """)
+        upsertTrace = try connection.prepare(
+            """
+            INSERT INTO traces (project, root_span_id, start_time_unix_nano, end_time_unix_nano, span_count,
+                error_count, root_name, root_service)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+            ON CONFLICT (project, root_span_id) DO UPDATE SET
+                start_time_unix_nano = min(start_time_unix_nano, excluded.start_time_unix_nano),
+                end_time_unix_nano = max(end_time_unix_nano, excluded.end_time_unix_nano),
+                span_count = span_count + excluded.span_count,
+                error_count = error_count + excluded.error_count,
+                root_name = coalesce(root_name, excluded.root_name),
+                root_service = coalesce(root_service, excluded.root_service)
+            """)
         begin = try connection.prepare("BEGIN IMMEDIATE")
         commit = try connection.prepare("COMMIT")
     }
@@ -67,6 +82,7 @@ final class SpanWriter {
 
     private func write(_ batch: borrowing EncodedBatch) throws(SQLiteError) -> WriteResult {
         var result = WriteResult()
+        var summaries: [String: TraceSummaryDelta] = [:]
         for groupIndex in batch.groups.indices {
             let resourceID = try resourceID(batch.groups[groupIndex].resource)
             let scopeID = try scopeID(batch.groups[groupIndex].scope)
@@ -96,8 +112,26 @@ final class SpanWriter {
                 defer { statement.reset() }
                 // The largest column is bound in place rather than copied.
                 try statement.withText(13, record.attributes) { () throws(SQLiteError) in _ = try statement.step() }
-                if connection.changes == 1 { result.stored += 1 } else { result.duplicates += 1 }
+                if connection.changes == 1 {
+                    result.stored += 1
+                    summaries[record.rootSpanID, default: TraceSummaryDelta(span)].add(
+                        span, service: batch.groups[groupIndex].resource.serviceName)
+                } else {
+                    result.duplicates += 1
+                }
             }
+        }
+        for (rootSpanID, delta) in summaries {
+            upsertTrace.bind(1, batch.project)
+            upsertTrace.bind(2, rootSpanID)
+            upsertTrace.bind(3, delta.start)
+            upsertTrace.bind(4, delta.end)
+            upsertTrace.bind(5, delta.spans)
+            upsertTrace.bind(6, delta.errors)
+            upsertTrace.bind(7, delta.rootName)
+            upsertTrace.bind(8, delta.rootService)
+            defer { upsertTrace.reset() }
+            try upsertTrace.step()
         }
         return result
     }
@@ -140,6 +174,32 @@ final class SpanWriter {
         defer { select.reset() }
         guard try select.step() else { throw SQLiteError(code: 0, message: "shared row vanished during insert") }
         return select.int64(0)
+    }
+
+    /// What one batch adds to a trace's summary row.
+    private struct TraceSummaryDelta {
+        var start: UInt64
+        var end: UInt64
+        var spans = 0
+        var errors = 0
+        var rootName: String?
+        var rootService: String?
+
+        init(_ first: Span) {
+            start = first.startTimeUnixNano
+            end = first.endTimeUnixNano
+        }
+
+        mutating func add(_ span: Span, service: String?) {
+            start = min(start, span.startTimeUnixNano)
+            end = max(end, span.endTimeUnixNano)
+            spans += 1
+            if span.status.code == .error { errors += 1 }
+            if span.parentSpanID == nil && rootName == nil {
+                rootName = span.name
+                rootService = service
+            }
+        }
     }
 
     /// Checkpoints the WAL into the database file so a closed store is one file again.

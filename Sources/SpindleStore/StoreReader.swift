@@ -26,6 +26,7 @@ public struct StoreStats: Sendable, Hashable {
 public final class StoreReader {
     private let connection: SQLiteConnection
     private let path: String
+    private var statements: [String: SQLiteStatement] = [:]
 
     init(path: String) throws {
         self.path = path
@@ -60,7 +61,7 @@ public final class StoreReader {
 
     /// Every span of one trace, ordered by start time then span id.
     public func spans(rootSpanID: String, project: String? = nil) throws -> [StoredSpan] {
-        let statement = try connection.prepare(
+        let statement = try prepare(
             """
             SELECT s.project, s.root_span_id, s.span_id, s.span_parents, s.trace_state, s.flags, s.name, s.kind,
                 s.start_time_unix_nano, s.end_time_unix_nano, s.status_code, s.status_message, s.attributes,
@@ -139,6 +140,17 @@ public final class StoreReader {
                 name: row.string(21), version: row.string(22),
                 attributes: try OTLPJSON.decodeAttributes(row.bytes(23)), droppedAttributesCount: row.uint32(24)),
             scopeSchemaURL: row.string(25))
+    }
+
+    /// Prepared statements are cached per reader: the query API runs the same few again and again.
+    func prepare(_ sql: String) throws -> SQLiteStatement {
+        if let cached = statements[sql] {
+            cached.reset()
+            return cached
+        }
+        let statement = try connection.prepare(sql)
+        statements[sql] = statement
+        return statement
     }
 
     /// Runs a query returning one integer; for tests and diagnostics.

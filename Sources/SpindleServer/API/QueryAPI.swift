@@ -1,0 +1,177 @@
+import Foundation
+import Hummingbird
+import HTTPTypes
+import NIOCore
+import NIOPosix
+import SpindleCodec
+import SpindleModel
+import SpindleStore
+import SpindleTree
+
+/// `GET /api/v1/traces`, `/api/v1/traces/{root_span_id}`, `/api/v1/spans/{span_id}`: JSON reads of the store.
+/// Each request reads on its own connection, on NIO's blocking-I/O thread pool, never on an event loop.
+struct QueryAPI: Sendable {
+    let store: SpanStore
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/api/v1/traces") { request, _ in await listTraces(request) }
+        router.get("/api/v1/traces/{root_span_id}") { request, context in
+            await trace(context.parameters.get("root_span_id") ?? "", request)
+        }
+        router.get("/api/v1/spans/{span_id}") { request, context in
+            await span(context.parameters.get("span_id") ?? "", request)
+        }
+    }
+
+    func listTraces(_ request: Request) async -> Response {
+        let parameters = request.uri.queryParameters
+        var query = TraceQuery()
+        query.project = parameters["project"].map(String.init)
+        do {
+            query.since = try parameters["since"].map { try TimeArgument.parse(String($0), name: "since") }
+            query.until = try parameters["until"].map { try TimeArgument.parse(String($0), name: "until") }
+            if let minimum = parameters["min_duration_ms"] {
+                guard let milliseconds = Double(minimum), milliseconds >= 0 else {
+                    throw QueryError("min_duration_ms must be a non-negative number")
+                }
+                query.minDurationNanos = UInt64(milliseconds * 1e6)
+            }
+            if let limit = parameters["limit"] {
+                guard let value = Int(limit), (1...1000).contains(value) else {
+                    throw QueryError("limit must be between 1 and 1000")
+                }
+                query.limit = value
+            }
+            if let cursor = parameters["cursor"] {
+                guard let parsed = TraceCursor(String(cursor)) else { throw QueryError("cursor is not one this API gave") }
+                query.cursor = parsed
+            }
+            if let attribute = parameters["attr"] {
+                guard let parsed = AttributeFilter(String(attribute)) else { throw QueryError("attr must be key:value") }
+                query.attribute = parsed
+            }
+            if let status = parameters["status"] {
+                guard status == "error" else { throw QueryError("status supports only error") }
+                query.errorsOnly = true
+            }
+        } catch let error as QueryError {
+            return Self.error(.badRequest, error.message)
+        } catch {
+            return Self.error(.badRequest, "\(error)")
+        }
+        query.service = parameters["service"].map(String.init)
+        query.name = parameters["name"].map(String.init)
+
+        let finalQuery = query
+        return await read { reader in
+            let page = try reader.traceSummaries(finalQuery)
+            var writer = JSONWriter(capacity: 256 * page.traces.count + 64)
+            writer.raw("{\"traces\":[")
+            for (index, summary) in page.traces.enumerated() {
+                if index > 0 { writer.raw(",") }
+                SpanJSON.summary(summary, into: &writer)
+            }
+            writer.raw("],\"next_cursor\":")
+            SpanJSON.optional(page.next?.description, into: &writer)
+            writer.raw("}")
+            return Self.json(.ok, writer.bytes)
+        }
+    }
+
+    func trace(_ rootSpanID: String, _ request: Request) async -> Response {
+        let rootSpanID = rootSpanID.lowercased()
+        let project = request.uri.queryParameters["project"].map(String.init)
+        return await read { reader in
+            let spans = try reader.spans(rootSpanID: rootSpanID, project: project)
+            guard let first = spans.first,
+                let summary = try reader.traceSummary(rootSpanID: rootSpanID, project: project ?? first.project)
+            else { return Self.error(.notFound, "no trace \(rootSpanID)") }
+            let tree = TraceTree(stored: spans)
+            var writer = JSONWriter(capacity: 1024 * spans.count + 256)
+            writer.raw("{\"root_span_id\":")
+            writer.string(rootSpanID)
+            writer.raw(",\"summary\":")
+            SpanJSON.summary(summary, into: &writer)
+            writer.raw(",\"spans\":[")
+            for (index, node) in tree.nodes.enumerated() {
+                if index > 0 { writer.raw(",") }
+                SpanJSON.span(spans[node.span], node: node, into: &writer)
+            }
+            writer.raw("],\"tree\":")
+            SpanJSON.tree(tree, spans: spans, into: &writer)
+            writer.raw("}")
+            return Self.json(.ok, writer.bytes)
+        }
+    }
+
+    func span(_ spanID: String, _ request: Request) async -> Response {
+        let spanID = spanID.lowercased()
+        return await read { reader in
+            guard let location = try reader.locate(spanID: spanID).first else {
+                return Self.error(.notFound, "no span \(spanID)")
+            }
+            let spans = try reader.spans(rootSpanID: location.rootSpanID, project: location.project)
+            let tree = TraceTree(stored: spans)
+            guard let node = tree.index[spanID] else { return Self.error(.notFound, "no span \(spanID)") }
+            var writer = JSONWriter(capacity: 4096)
+            writer.raw("{\"span\":")
+            SpanJSON.span(spans[tree.nodes[node].span], node: tree.nodes[node], into: &writer)
+            writer.raw(",\"ancestry\":[")
+            for (index, ancestor) in tree.ancestry(of: node).dropLast().enumerated() {
+                if index > 0 { writer.raw(",") }
+                SpanJSON.span(spans[tree.nodes[ancestor].span], node: tree.nodes[ancestor], into: &writer)
+            }
+            writer.raw("]}")
+            return Self.json(.ok, writer.bytes)
+        }
+    }
+
+    /// Runs `body` with a fresh reader on the blocking-I/O pool.
+    private func read(_ body: @escaping @Sendable (StoreReader) throws -> Response) async -> Response {
+        do {
+            return try await NIOThreadPool.singleton.runIfActive {
+                let reader = try store.reader()
+                return try body(reader)
+            }
+        } catch {
+            return Self.error(.internalServerError, "could not read the store: \(error)")
+        }
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ bytes: [UInt8]) -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    static func error(_ status: HTTPResponse.Status, _ message: String) -> Response {
+        var writer = JSONWriter()
+        writer.raw("{\"error\":{\"message\":")
+        writer.string(message)
+        writer.raw("}}")
+        return json(status, writer.bytes)
+    }
+}
+
+struct QueryError: Error {
+    var message: String
+    init(_ message: String) { self.message = message }
+}
+
+/// Times in queries: RFC 3339 (`2026-11-24T10:00:00Z`), Unix nanoseconds, or a duration back from now
+/// (`15m`, `1h`, `7d`).
+public enum TimeArgument {
+    public static func parse(_ text: String, name: String, now: Date = Date()) throws -> UInt64 {
+        if let nanos = UInt64(text), text.count > 12 { return nanos }
+        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
+        if let unit = text.last, let seconds = units[unit], let amount = Double(text.dropLast()), amount >= 0 {
+            return UInt64(max(0, now.timeIntervalSince1970 - amount * seconds) * 1e9)
+        }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = formatter.date(from: text) ?? ISO8601DateFormatter().date(from: text) {
+            return UInt64(max(0, date.timeIntervalSince1970) * 1e9)
+        }
+        throw QueryError("\(name) must be RFC 3339 (2026-11-24T10:00:00Z), Unix nanoseconds, or a duration like 15m, 1h, 7d")
+    }
+}

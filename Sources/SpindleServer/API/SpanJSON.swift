@@ -1,0 +1,204 @@
+import Foundation
+import SpindleCodec
+import SpindleModel
+import SpindleStore
+import SpindleTree
+
+/// The query API's JSON: spans as flat objects with plain attribute values, trees as nested nodes.
+/// Nanosecond times are decimal strings (as in OTLP JSON), so JavaScript clients keep every digit.
+enum SpanJSON {
+    static func summary(_ summary: TraceSummary, into writer: inout JSONWriter) {
+        writer.raw("{\"project\":")
+        writer.string(summary.project)
+        writer.raw(",\"root_span_id\":")
+        writer.string(summary.rootSpanID)
+        writer.raw(",\"start_time_unix_nano\":")
+        writer.quotedNumber(summary.startTimeUnixNano)
+        writer.raw(",\"end_time_unix_nano\":")
+        writer.quotedNumber(summary.endTimeUnixNano)
+        writer.raw(",\"duration_ms\":")
+        writer.number(Double(summary.durationNanos) / 1e6)
+        writer.raw(",\"span_count\":")
+        writer.number(summary.spanCount)
+        writer.raw(",\"error_count\":")
+        writer.number(summary.errorCount)
+        writer.raw(",\"orphan_count\":")
+        writer.number(summary.orphanCount)
+        writer.raw(",\"root_name\":")
+        optional(summary.rootName, into: &writer)
+        writer.raw(",\"root_service\":")
+        optional(summary.rootService, into: &writer)
+        writer.raw("}")
+    }
+
+    /// One span as a flat object. `node` adds the tree's findings (missing parent, other parents, cycle).
+    static func span(_ stored: StoredSpan, node: TraceTree.Node?, into writer: inout JSONWriter) {
+        let span = stored.span
+        writer.raw("{\"span_id\":\"")
+        writer.rawUTF8(span.spanID.hex)
+        writer.raw("\",\"root_span_id\":\"")
+        writer.rawUTF8(span.traceID.hex)
+        writer.raw("\",\"span_parents\":[")
+        if let parent = span.parentSpanID {
+            writer.raw("\"")
+            writer.rawUTF8(parent.hex)
+            writer.raw("\"")
+        }
+        writer.raw("],\"project\":")
+        writer.string(stored.project)
+        writer.raw(",\"name\":")
+        writer.string(span.name)
+        writer.raw(",\"kind\":")
+        writer.string(span.kind.description)
+        writer.raw(",\"start_time_unix_nano\":")
+        writer.quotedNumber(span.startTimeUnixNano)
+        writer.raw(",\"end_time_unix_nano\":")
+        writer.quotedNumber(span.endTimeUnixNano)
+        writer.raw(",\"duration_ms\":")
+        writer.number(Double(span.durationNanos) / 1e6)
+        writer.raw(",\"status\":{\"code\":")
+        writer.string(span.status.code.description)
+        writer.raw(",\"message\":")
+        writer.string(span.status.message)
+        writer.raw("},\"trace_state\":")
+        writer.string(span.traceState)
+        writer.raw(",\"flags\":")
+        writer.number(span.flags)
+        writer.raw(",\"attributes\":")
+        attributes(span.attributes, into: &writer)
+        writer.raw(",\"dropped_attributes_count\":")
+        writer.number(span.droppedAttributesCount)
+        writer.raw(",\"events\":[")
+        for (index, event) in span.events.enumerated() {
+            if index > 0 { writer.raw(",") }
+            writer.raw("{\"time_unix_nano\":")
+            writer.quotedNumber(event.timeUnixNano)
+            writer.raw(",\"name\":")
+            writer.string(event.name)
+            writer.raw(",\"attributes\":")
+            attributes(event.attributes, into: &writer)
+            writer.raw("}")
+        }
+        writer.raw("],\"links\":[")
+        for (index, link) in span.links.enumerated() {
+            if index > 0 { writer.raw(",") }
+            writer.raw("{\"trace_id\":\"")
+            writer.rawUTF8(link.traceID.hex)
+            writer.raw("\",\"span_id\":\"")
+            writer.rawUTF8(link.spanID.hex)
+            writer.raw("\",\"trace_state\":")
+            writer.string(link.traceState)
+            writer.raw(",\"attributes\":")
+            attributes(link.attributes, into: &writer)
+            writer.raw("}")
+        }
+        writer.raw("],\"resource\":{\"attributes\":")
+        attributes(stored.resource.attributes, into: &writer)
+        writer.raw(",\"schema_url\":")
+        writer.string(stored.resourceSchemaURL)
+        writer.raw("},\"scope\":{\"name\":")
+        writer.string(stored.scope.name)
+        writer.raw(",\"version\":")
+        writer.string(stored.scope.version)
+        writer.raw(",\"attributes\":")
+        attributes(stored.scope.attributes, into: &writer)
+        writer.raw("}")
+        if let node {
+            if node.missingParent { writer.raw(",\"missing_parent\":true") }
+            if node.cycleBroken { writer.raw(",\"cycle_broken\":true") }
+            if !node.otherParents.isEmpty {
+                writer.raw(",\"other_parents\":[")
+                for (index, parent) in node.otherParents.enumerated() {
+                    if index > 0 { writer.raw(",") }
+                    writer.string(parent)
+                }
+                writer.raw("]")
+            }
+        }
+        writer.raw("}")
+    }
+
+    /// The forest as nested nodes, written with an explicit stack (traces can be 10,000 levels deep).
+    static func tree(_ tree: TraceTree, spans: [StoredSpan], into writer: inout JSONWriter) {
+        writer.raw("[")
+        // Each frame: the sibling list being written and the position in it.
+        var stack: [(siblings: [Int], next: Int)] = [(tree.roots, 0)]
+        while !stack.isEmpty {
+            let top = stack.count - 1
+            let (siblings, next) = stack[top]
+            guard next < siblings.count else {
+                stack.removeLast()
+                writer.raw(stack.isEmpty ? "]" : "]}")
+                continue
+            }
+            stack[top].next += 1
+            if next > 0 { writer.raw(",") }
+            let node = tree.nodes[siblings[next]]
+            let span = spans[node.span].span
+            writer.raw("{\"span_id\":\"")
+            writer.rawUTF8(span.spanID.hex)
+            writer.raw("\",\"name\":")
+            writer.string(span.name)
+            writer.raw(",\"start_time_unix_nano\":")
+            writer.quotedNumber(span.startTimeUnixNano)
+            writer.raw(",\"duration_ms\":")
+            writer.number(Double(span.durationNanos) / 1e6)
+            writer.raw(",\"status\":")
+            writer.string(span.status.code.description)
+            if node.missingParent { writer.raw(",\"missing_parent\":true") }
+            if node.cycleBroken { writer.raw(",\"cycle_broken\":true") }
+            writer.raw(",\"children\":[")
+            stack.append((node.children, 0))
+        }
+    }
+
+    /// Attributes as a plain JSON object: bytes as base64, an empty value as null, a key-value list as
+    /// an object; a repeated key keeps its first value.
+    static func attributes(_ attributes: [Attribute], into writer: inout JSONWriter) {
+        writer.raw("{")
+        var seen = Set<String>()
+        var first = true
+        for attribute in attributes where seen.insert(attribute.key).inserted {
+            if !first { writer.raw(",") }
+            first = false
+            writer.key(attribute.key)
+            value(attribute.value, into: &writer)
+        }
+        writer.raw("}")
+    }
+
+    static func value(_ value: AttributeValue, into writer: inout JSONWriter) {
+        switch value {
+        case .string(let text): writer.string(text)
+        case .bool(let flag): writer.bool(flag)
+        case .int(let int): writer.number(int)
+        case .double(let double): writer.number(double)
+        case .array(let values):
+            writer.raw("[")
+            for (index, element) in values.enumerated() {
+                if index > 0 { writer.raw(",") }
+                self.value(element, into: &writer)
+            }
+            writer.raw("]")
+        case .kvlist(let nested): attributes(nested, into: &writer)
+        case .bytes(let bytes): writer.string(Data(bytes).base64EncodedString())
+        case .empty: writer.null()
+        }
+    }
+
+    static func optional(_ text: String?, into writer: inout JSONWriter) {
+        if let text { writer.string(text) } else { writer.null() }
+    }
+}
+
+extension TraceTree {
+    /// The tree of stored spans (one trace).
+    init(stored spans: [StoredSpan]) {
+        self.init(
+            spans.map {
+                TreeSpan(
+                    spanID: $0.span.spanID.hex, parents: $0.span.parentSpanID.map { [$0.hex] } ?? [],
+                    startTimeUnixNano: $0.span.startTimeUnixNano)
+            })
+    }
+}
