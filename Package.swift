@@ -50,11 +50,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
+        // One trace out: tree JSON, OTLP, Braintrust, Perfetto, HTML and the terminal waterfall.
+        .target(name: "SpindleExport", dependencies: ["SpindleModel", "SpindleCodec", "SpindleStore", "SpindleTree"]),
         // OTLP/HTTP receiver and health endpoint on Hummingbird.
         .target(
             name: "SpindleServer",
             dependencies: [
-                "SpindleModel", "SpindleCodec", "SpindleStore", "SpindleTree",
+                "SpindleModel", "SpindleCodec", "SpindleStore", "SpindleTree", "SpindleExport",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "CompressNIO", package: "compress-nio"),
@@ -89,7 +91,8 @@ let package = Package(
         .executableTarget(
             name: "SpindleCLI",
             dependencies: [
-                "SpindleServer", "SpindleGRPC", "SpindleStore", "SpindleCodec", "SpindleModel",
+                "SpindleServer", "SpindleGRPC", "SpindleStore", "SpindleCodec", "SpindleModel", "SpindleExport",
+                "SpindleTree",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -14,5 +14,5 @@ struct Spindle: AsyncParsableCommand {
 
             Run `spindle help <command>` for the options of each command.
             """,
-        subcommands: [Serve.self, Stats.self])
+        subcommands: [Serve.self, Stats.self, Traces.self, Tree.self, Export.self, Import.self])
 }

@@ -4,6 +4,7 @@ import HTTPTypes
 import NIOCore
 import NIOPosix
 import SpindleCodec
+import SpindleExport
 import SpindleModel
 import SpindleStore
 import SpindleTree
@@ -79,28 +80,12 @@ struct QueryAPI: Sendable {
     }
 
     func trace(_ rootSpanID: String, _ request: Request) async -> Response {
-        let rootSpanID = rootSpanID.lowercased()
         let project = request.uri.queryParameters["project"].map(String.init)
         return await read { reader in
-            let spans = try reader.spans(rootSpanID: rootSpanID, project: project)
-            guard let first = spans.first,
-                let summary = try reader.traceSummary(rootSpanID: rootSpanID, project: project ?? first.project)
-            else { return Self.error(.notFound, "no trace \(rootSpanID)") }
-            let tree = TraceTree(stored: spans)
-            var writer = JSONWriter(capacity: 1024 * spans.count + 256)
-            writer.raw("{\"root_span_id\":")
-            writer.string(rootSpanID)
-            writer.raw(",\"summary\":")
-            SpanJSON.summary(summary, into: &writer)
-            writer.raw(",\"spans\":[")
-            for (index, node) in tree.nodes.enumerated() {
-                if index > 0 { writer.raw(",") }
-                SpanJSON.span(spans[node.span], node: node, into: &writer)
+            guard let document = try TraceDocument.load(rootSpanID: rootSpanID, project: project, from: reader) else {
+                return Self.error(.notFound, "no trace \(rootSpanID.lowercased())")
             }
-            writer.raw("],\"tree\":")
-            SpanJSON.tree(tree, spans: spans, into: &writer)
-            writer.raw("}")
-            return Self.json(.ok, writer.bytes)
+            return Self.json(.ok, document.treeJSON)
         }
     }
 

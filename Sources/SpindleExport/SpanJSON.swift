@@ -1,13 +1,13 @@
 import Foundation
-import SpindleCodec
-import SpindleModel
-import SpindleStore
-import SpindleTree
+public import SpindleCodec
+public import SpindleModel
+public import SpindleStore
+public import SpindleTree
 
 /// The query API's JSON: spans as flat objects with plain attribute values, trees as nested nodes.
 /// Nanosecond times are decimal strings (as in OTLP JSON), so JavaScript clients keep every digit.
-enum SpanJSON {
-    static func summary(_ summary: TraceSummary, into writer: inout JSONWriter) {
+public enum SpanJSON {
+    public static func summary(_ summary: TraceSummary, into writer: inout JSONWriter) {
         writer.raw("{\"project\":")
         writer.string(summary.project)
         writer.raw(",\"root_span_id\":")
@@ -32,7 +32,7 @@ enum SpanJSON {
     }
 
     /// One span as a flat object. `node` adds the tree's findings (missing parent, other parents, cycle).
-    static func span(_ stored: StoredSpan, node: TraceTree.Node?, into writer: inout JSONWriter) {
+    public static func span(_ stored: StoredSpan, node: TraceTree.Node?, into writer: inout JSONWriter) {
         let span = stored.span
         writer.raw("{\"span_id\":\"")
         writer.rawUTF8(span.spanID.hex)
@@ -119,7 +119,7 @@ enum SpanJSON {
     }
 
     /// The forest as nested nodes, written with an explicit stack (traces can be 10,000 levels deep).
-    static func tree(_ tree: TraceTree, spans: [StoredSpan], into writer: inout JSONWriter) {
+    public static func tree(_ tree: TraceTree, spans: [StoredSpan], into writer: inout JSONWriter) {
         writer.raw("[")
         // Each frame: the sibling list being written and the position in it.
         var stack: [(siblings: [Int], next: Int)] = [(tree.roots, 0)]
@@ -154,7 +154,7 @@ enum SpanJSON {
 
     /// Attributes as a plain JSON object: bytes as base64, an empty value as null, a key-value list as
     /// an object; a repeated key keeps its first value.
-    static func attributes(_ attributes: [Attribute], into writer: inout JSONWriter) {
+    public static func attributes(_ attributes: [Attribute], into writer: inout JSONWriter) {
         writer.raw("{")
         var seen = Set<String>()
         var first = true
@@ -167,7 +167,7 @@ enum SpanJSON {
         writer.raw("}")
     }
 
-    static func value(_ value: AttributeValue, into writer: inout JSONWriter) {
+    public static func value(_ value: AttributeValue, into writer: inout JSONWriter) {
         switch value {
         case .string(let text): writer.string(text)
         case .bool(let flag): writer.bool(flag)
@@ -186,14 +186,14 @@ enum SpanJSON {
         }
     }
 
-    static func optional(_ text: String?, into writer: inout JSONWriter) {
+    public static func optional(_ text: String?, into writer: inout JSONWriter) {
         if let text { writer.string(text) } else { writer.null() }
     }
 }
 
 extension TraceTree {
     /// The tree of stored spans (one trace).
-    init(stored spans: [StoredSpan]) {
+    public init(stored spans: [StoredSpan]) {
         self.init(
             spans.map {
                 TreeSpan(

@@ -1,0 +1,58 @@
+public import SpindleCodec
+public import SpindleModel
+public import SpindleStore
+public import SpindleTree
+
+/// One trace as read from the store: its spans, summary and tree. Every export format starts here.
+public struct TraceDocument: Sendable {
+    public var rootSpanID: String
+    public var summary: TraceSummary
+    public var spans: [StoredSpan]
+    public var tree: TraceTree
+
+    public init(rootSpanID: String, summary: TraceSummary, spans: [StoredSpan]) {
+        self.rootSpanID = rootSpanID
+        self.summary = summary
+        self.spans = spans
+        self.tree = TraceTree(stored: spans)
+    }
+
+    /// Reads a trace; nil when no span of it is stored.
+    public static func load(rootSpanID: String, project: String? = nil, from reader: StoreReader) throws -> TraceDocument? {
+        let rootSpanID = rootSpanID.lowercased()
+        let spans = try reader.spans(rootSpanID: rootSpanID, project: project)
+        guard let first = spans.first,
+            let summary = try reader.traceSummary(rootSpanID: rootSpanID, project: project ?? first.project)
+        else { return nil }
+        return TraceDocument(rootSpanID: rootSpanID, summary: summary, spans: spans)
+    }
+
+    /// The stored span behind a tree node.
+    public func span(_ node: Int) -> StoredSpan { spans[tree.nodes[node].span] }
+
+    /// `{root_span_id, summary, spans: [flat span objects], tree: [nested nodes]}`: the query API's
+    /// answer and the `tree-json` export.
+    public var treeJSON: [UInt8] {
+        var writer = JSONWriter(capacity: 1024 * spans.count + 256)
+        writeTreeJSON(into: &writer)
+        return writer.bytes
+    }
+
+    public func writeTreeJSON(into writer: inout JSONWriter) {
+        writer.raw("{\"root_span_id\":")
+        writer.string(rootSpanID)
+        writer.raw(",\"summary\":")
+        SpanJSON.summary(summary, into: &writer)
+        writer.raw(",\"spans\":[")
+        for (index, node) in tree.nodes.enumerated() {
+            if index > 0 { writer.raw(",") }
+            SpanJSON.span(spans[node.span], node: node, into: &writer)
+        }
+        writer.raw("],\"tree\":")
+        SpanJSON.tree(tree, spans: spans, into: &writer)
+        writer.raw("}")
+    }
+
+    /// The trace as OTLP data, grouped by resource and scope (for `otlp-json` and `otlp-proto`).
+    public var tracesData: TracesData { StoreReader.group(spans) }
+}
