@@ -100,6 +100,9 @@ let package = Package(
 
         .testTarget(name: "SpindleModelTests", dependencies: ["SpindleModel"]),
         .testTarget(name: "SpindleTreeTests", dependencies: ["SpindleTree"]),
+        .testTarget(
+            name: "SpindleExportTests",
+            dependencies: ["SpindleExport", "SpindleStore", "SpindleCodec", "SpindleModel", "SpindleTesting"]),
         .testTarget(name: "SpindleCodecTests", dependencies: ["SpindleCodec", "SpindleModel", "SpindleTesting"]),
         .testTarget(name: "SpindleStoreTests", dependencies: ["SpindleStore", "SpindleCodec", "SpindleModel", "SpindleTesting"]),
         .testTarget(

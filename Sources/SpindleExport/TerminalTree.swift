@@ -27,8 +27,6 @@ public enum TerminalTree {
 
         let traceStart = summary.startTimeUnixNano
         let total = max(summary.durationNanos, 1)
-        // Prefix of each node's children ("│  " / "   " per level), built top-down.
-        var continuation: [Int: String] = [:]
         var stack: [(node: Int, prefix: String, isLast: Bool, top: Bool)] = document.tree.roots.enumerated().reversed().map {
             ($0.element, "", $0.offset == document.tree.roots.count - 1, true)
         }
@@ -59,13 +57,12 @@ public enum TerminalTree {
                 guard notes.count < 4, let value = span.attributes[key: key] else { continue }
                 notes.append(paint.dim("\(key)=\(short(value))"))
             }
-            lines.append(
-                "\(padded) \(barPainted) \(formatDuration(span.durationNanos).padding(toLength: 9, withPad: " ", startingAt: 0)) \(notes.joined(separator: "  "))"
-                    .trimmingCharacters(in: .whitespaces))
+            var line = "\(padded) \(barPainted) \(formatDuration(span.durationNanos).padding(toLength: 9, withPad: " ", startingAt: 0)) \(notes.joined(separator: "  "))"
+            while line.last == " " { line.removeLast() }
+            lines.append(line)
 
             let childPrefix =
                 entry.depth >= maxIndent ? prefix : prefix + (top ? "" : (isLast ? "   " : "│  "))
-            continuation[node] = childPrefix
             for (index, child) in entry.children.enumerated().reversed() {
                 stack.append((child, childPrefix, index == entry.children.count - 1, false))
             }

@@ -1,0 +1,112 @@
+import Foundation
+import Testing
+import SpindleCodec
+import SpindleExport
+import SpindleModel
+import SpindleStore
+import SpindleTesting
+
+/// A stored trace: root > child > grandchild, plus an orphan and an error.
+func sampleDocument() async throws -> (TraceDocument, SpanStore, URL) {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spindle-export-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let store = try SpanStore(path: directory.appendingPathComponent("x.db").path)
+    let trace = TraceID(high: 0xabc, low: 0xdef)
+    let base: UInt64 = 1_700_000_000_000_000_000
+    func span(_ id: UInt64, _ parent: UInt64?, _ start: UInt64, _ end: UInt64, error: Bool = false) -> Span {
+        Span(
+            traceID: trace, spanID: SpanID(id), parentSpanID: parent.map(SpanID.init), name: "step-\(id) </script>",
+            startTimeUnixNano: base + start * 1_000_000, endTimeUnixNano: base + end * 1_000_000,
+            attributes: [Attribute("gen_ai.request.model", .string("gpt-4o-mini"))],
+            status: SpanStatus(code: error ? .error : .ok, message: error ? "boom" : ""))
+    }
+    let traces = TracesData(resourceSpans: [
+        ResourceSpans(
+            resource: Resource(attributes: [Attribute("service.name", .string("svc"))]),
+            scopeSpans: [
+                ScopeSpans(spans: [
+                    span(1, nil, 0, 100), span(2, 1, 10, 60), span(3, 2, 20, 30, error: true), span(4, 77, 50, 90),
+                ])
+            ])
+    ])
+    _ = try await store.write(traces)
+    let document = try #require(try TraceDocument.load(rootSpanID: trace.hex, from: store.reader()))
+    return (document, store, directory)
+}
+
+@Suite struct ExportTests {
+    @Test func terminalWaterfall() async throws {
+        let (document, store, directory) = try await sampleDocument()
+        defer { store.close(); try? FileManager.default.removeItem(at: directory) }
+        let text = TerminalTree.render(document, color: false)
+        let lines = text.split(separator: "\n").map(String.init)
+        #expect(lines[0].contains("4 spans") && lines[0].contains("1 errors") && lines[0].contains("1 orphans"))
+        #expect(lines[1].hasPrefix("step-1"))
+        #expect(lines[2].hasPrefix("└─ step-2"))
+        #expect(lines[3].hasPrefix("   └─ step-3"))
+        #expect(lines[3].contains("✗ boom"))
+        #expect(lines[4].contains("⚠ missing parent 000000000000004d"))
+        #expect(lines[1].contains("100.0 ms") && lines[1].contains("gen_ai.request.model=gpt-4o-mini"))
+        #expect(!text.contains("\u{1B}["))
+        #expect(TerminalTree.render(document, color: true).contains("\u{1B}[31m"))
+    }
+
+    @Test func otlpExportsRoundTrip() async throws {
+        let (document, store, directory) = try await sampleDocument()
+        defer { store.close(); try? FileManager.default.removeItem(at: directory) }
+        let json = OTLPJSON.encodeTraces(document.tracesData)
+        #expect(try OTLPJSON.decodeTraces(json).traces == document.tracesData)
+        let proto = OTLPProtobuf.encodeTraces(document.tracesData)
+        #expect(try OTLPProtobuf.decodeTraces(proto).traces == document.tracesData)
+        #expect(document.tracesData.spanCount == 4)
+    }
+
+    @Test func braintrustEventsCarryTheTree() async throws {
+        let (document, store, directory) = try await sampleDocument()
+        defer { store.close(); try? FileManager.default.removeItem(at: directory) }
+        let body = try JSONValue.parse(BraintrustExport.encode([document]))
+        let events = try #require(body["events"]?.arrayValue)
+        #expect(events.count == 4)
+        let grandchild = try #require(events.first { $0["span_id"] == .string(SpanID(3).hex) })
+        #expect(grandchild["root_span_id"] == .string(document.rootSpanID))
+        #expect(grandchild["span_parents"] == .array([.string(SpanID(2).hex)]))
+        #expect(grandchild["error"] == .string("boom"))
+        #expect(grandchild["metrics"]?["start"] == .double(1_700_000_000.02))
+        #expect(grandchild["metadata"]?["gen_ai.request.model"] == .string("gpt-4o-mini"))
+    }
+
+    @Test func perfettoEventsNestByDepth() async throws {
+        let (document, store, directory) = try await sampleDocument()
+        defer { store.close(); try? FileManager.default.removeItem(at: directory) }
+        let body = try JSONValue.parse(PerfettoExport.encode([document]))
+        let events = try #require(body["traceEvents"]?.arrayValue)
+        let complete = events.filter { $0["ph"] == .string("X") }
+        #expect(complete.count == 4)
+        let grandchild = try #require(complete.first { $0["args"]?["span_id"] == .string(SpanID(3).hex) })
+        #expect(grandchild["tid"] == .int(3))
+        #expect(grandchild["dur"] == .double(10_000.0))
+        #expect(events.contains { $0["name"] == .string("thread_name") })
+    }
+
+    @Test func htmlIsSelfContainedAndEmbedsTheTrace() async throws {
+        let (document, store, directory) = try await sampleDocument()
+        defer { store.close(); try? FileManager.default.removeItem(at: directory) }
+        let page = String(decoding: HTMLExport.encode([document]), as: UTF8.self)
+        #expect(page.hasPrefix("<!DOCTYPE html>"))
+        #expect(!page.contains("src=\"http") && !page.contains("href=\"http"))
+        // The span name "</script>" must not end the data block early.
+        #expect(page.contains(#"step-1 <\/script>"#))
+        #expect(page.components(separatedBy: "</script>").count == 3)
+        #expect(page.contains(document.rootSpanID))
+    }
+
+    @Test func treeJSONIsTheQueryAPIShape() async throws {
+        let (document, store, directory) = try await sampleDocument()
+        defer { store.close(); try? FileManager.default.removeItem(at: directory) }
+        let body = try JSONValue.parse(document.treeJSON)
+        #expect(body["root_span_id"] == .string(document.rootSpanID))
+        #expect(body["spans"]?.arrayValue?.count == 4)
+        #expect(body["tree"]?.arrayValue?.count == 2)
+        #expect(body["summary"]?["orphan_count"] == .int(1))
+    }
+}
