@@ -32,6 +32,7 @@ unit: build
 	$(SWIFT) test --skip-build
 
 interop: build venv
+	@Scripts/ensure-system-deps --with-test-tools
 	SPINDLE_BIN=$(CURDIR)/.build/debug/spindle .venv/bin/python -m pytest Tests/Interop $(PYTEST_ARGS)
 
 test: unit interop

@@ -70,9 +70,12 @@ public enum HTMLExport {
           const section = document.createElement("section");
           section.className = "trace";
           section.innerHTML = `<h2></h2><div class="controls"><button>reset zoom</button><span class="range"></span></div><div class="rows"></div>`;
-          section.querySelector("h2").textContent =
-            `${doc.summary.root_name ?? "(root missing)"} · ${doc.summary.root_service ?? ""} · ${doc.summary.span_count} spans · ` +
-            `${fmt(doc.summary.duration_ms)} · ${doc.summary.error_count} errors · ${doc.summary.orphan_count} orphans · ${doc.root_span_id}`;
+          // A trace that continues a remote parent has no root of its own: name it after its first top span.
+          section.querySelector("h2").textContent = [
+            doc.summary.root_name ?? (doc.tree.length ? doc.tree[0].name + " (no root span)" : "(no spans)"),
+            doc.summary.root_service, `${doc.summary.span_count} spans`, fmt(doc.summary.duration_ms),
+            `${doc.summary.error_count} errors`, `${doc.summary.orphan_count} orphans`, doc.root_span_id,
+          ].filter(Boolean).join(" · ");
           const rows = section.querySelector(".rows");
           const bars = [];
           const stack = doc.tree.slice().reverse().map(node => [node, 0]);
