@@ -157,8 +157,9 @@ public enum SpanJSON {
     public static func attributes(_ attributes: [Attribute], into writer: inout JSONWriter) {
         writer.raw("{")
         var seen = Set<String>()
+        let unique = attributes.hasUniqueKeys
         var first = true
-        for attribute in attributes where seen.insert(attribute.key).inserted {
+        for attribute in attributes where unique || seen.insert(attribute.key).inserted {
             if !first { writer.raw(",") }
             first = false
             writer.key(attribute.key)

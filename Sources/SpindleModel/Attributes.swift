@@ -43,6 +43,37 @@ public struct Attribute: Hashable, Sendable {
 }
 
 extension Array where Element == Attribute {
+    /// Whether no key appears twice (OTLP asks senders for unique keys; not all comply).
+    public var hasUniqueKeys: Bool {
+        let attributes = self
+        guard attributes.count > 1 else { return true }
+        guard attributes.count <= 32 else { return Set(attributes.map(\.key)).count == attributes.count }
+        // Compare cheap fingerprints first; strings only when two fingerprints match.
+        var fingerprints: [UInt64] = []
+        fingerprints.reserveCapacity(attributes.count)
+        for attribute in attributes {
+            var key = attribute.key
+            // Length and the first and last eight bytes: enough to tell attribute keys apart cheaply.
+            let fingerprint = key.withUTF8 { utf8 -> UInt64 in
+                let raw = UnsafeRawBufferPointer(utf8)
+                guard raw.count >= 8 else {
+                    var small: UInt64 = UInt64(raw.count) << 56
+                    for (offset, byte) in raw.enumerated() { small |= UInt64(byte) << (8 * UInt64(offset)) }
+                    return small
+                }
+                let head = raw.loadUnaligned(as: UInt64.self)
+                let tail = raw.loadUnaligned(fromByteOffset: raw.count - 8, as: UInt64.self)
+                return head ^ (tail << 1 | tail >> 63) ^ (UInt64(raw.count) << 56)
+            }
+            for (index, earlier) in fingerprints.enumerated()
+            where earlier == fingerprint && attributes[index].key == attribute.key {
+                return false
+            }
+            fingerprints.append(fingerprint)
+        }
+        return true
+    }
+
     /// The first value under `key`.
     public subscript(key key: String) -> AttributeValue? {
         first { $0.key == key }?.value

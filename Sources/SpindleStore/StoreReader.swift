@@ -27,6 +27,8 @@ public final class StoreReader {
     private let connection: SQLiteConnection
     private let path: String
     private var statements: [String: SQLiteStatement] = [:]
+    private var resources: [Int64: (Resource, String)] = [:]
+    private var scopes: [Int64: (InstrumentationScope, String)] = [:]
 
     init(path: String) throws {
         self.path = path
@@ -67,7 +69,7 @@ public final class StoreReader {
                 s.start_time_unix_nano, s.end_time_unix_nano, s.status_code, s.status_message, s.attributes,
                 s.dropped_attributes_count, s.events, s.dropped_events_count, s.links, s.dropped_links_count,
                 r.attributes, r.dropped_attributes_count, r.schema_url,
-                c.name, c.version, c.attributes, c.dropped_attributes_count, c.schema_url
+                c.name, c.version, c.attributes, c.dropped_attributes_count, c.schema_url, s.resource_id, s.scope_id
             FROM spans s JOIN resources r ON r.id = s.resource_id JOIN scopes c ON c.id = s.scope_id
             WHERE s.root_span_id = ?1 AND (?2 IS NULL OR s.project = ?2)
             ORDER BY s.start_time_unix_nano, s.span_id
@@ -118,8 +120,14 @@ public final class StoreReader {
             throw SQLiteError(code: 0, message: "span \(row.string(1))/\(row.string(2)) has no OTLP ids")
         }
         var parent: SpanID?
-        if let parents = row.optionalString(3), let first = try JSONValue.parse(parents).arrayValue?.first {
-            parent = first.stringValue.flatMap { SpanID(hex: $0) }
+        if let parents = row.optionalString(3) {
+            // OTLP rows hold exactly ["<16 hex digits>"]; anything else goes through the JSON parser.
+            let utf8 = parents.utf8
+            if utf8.count == 20, parents.hasPrefix("[\""), let id = SpanID(hex: parents.dropFirst(2).prefix(16)) {
+                parent = id
+            } else if let first = try JSONValue.parse(parents).arrayValue?.first {
+                parent = first.stringValue.flatMap { SpanID(hex: $0) }
+            }
         }
         let span = Span(
             traceID: traceID, spanID: spanID, traceState: row.string(4), parentSpanID: parent, flags: row.uint32(5),
@@ -131,15 +139,34 @@ public final class StoreReader {
             links: row.isNull(16) ? [] : try OTLPJSON.decodeLinks(row.bytes(16)),
             droppedLinksCount: row.uint32(17),
             status: SpanStatus(code: StatusCode(rawValue: row.int32(10)), message: row.string(11)))
+        // Resources and scopes are shared by many spans: decode each once per reader.
+        let resourceID = row.int64(26)
+        let resource: (Resource, String)
+        if let cached = resources[resourceID] {
+            resource = cached
+        } else {
+            resource = (
+                Resource(attributes: try OTLPJSON.decodeAttributes(row.bytes(18)), droppedAttributesCount: row.uint32(19)),
+                row.string(20)
+            )
+            resources[resourceID] = resource
+        }
+        let scopeID = row.int64(27)
+        let scope: (InstrumentationScope, String)
+        if let cached = scopes[scopeID] {
+            scope = cached
+        } else {
+            scope = (
+                InstrumentationScope(
+                    name: row.string(21), version: row.string(22),
+                    attributes: try OTLPJSON.decodeAttributes(row.bytes(23)), droppedAttributesCount: row.uint32(24)),
+                row.string(25)
+            )
+            scopes[scopeID] = scope
+        }
         return StoredSpan(
-            project: row.string(0), span: span,
-            resource: Resource(
-                attributes: try OTLPJSON.decodeAttributes(row.bytes(18)), droppedAttributesCount: row.uint32(19)),
-            resourceSchemaURL: row.string(20),
-            scope: InstrumentationScope(
-                name: row.string(21), version: row.string(22),
-                attributes: try OTLPJSON.decodeAttributes(row.bytes(23)), droppedAttributesCount: row.uint32(24)),
-            scopeSchemaURL: row.string(25))
+            project: row.string(0), span: span, resource: resource.0, resourceSchemaURL: resource.1, scope: scope.0,
+            scopeSchemaURL: scope.1)
     }
 
     /// Prepared statements are cached per reader: the query API runs the same few again and again.

@@ -31,6 +31,11 @@ struct SpindleLoad: AsyncParsableCommand {
     @Option(help: "small (~10 attributes, ~300 B a span) or llm (GenAI attributes, ~3 KiB a span).")
     var workload: Workload = .small
     @Option(name: .customLong("spans-per-request")) var spansPerRequest = 500
+    @Option(name: .customLong("traces-per-request"), help: "Traces the spans of one request belong to.")
+    var tracesPerRequest = 10
+    @Option(name: .customLong("total-requests"), help: "Stop after this many requests (all connections together).")
+    var totalRequests: Int?
+    @Option(help: "Seed of the generated spans: runs with different seeds never share ids.") var seed: UInt64 = 1
     @Option(help: "Concurrent keep-alive connections.") var connections = 4
     @Option(help: "Seconds to run.") var duration = 10.0
     @Option(help: "Distinct pre-encoded requests to cycle through; their ids are renewed on every send.")
@@ -61,7 +66,8 @@ struct SpindleLoad: AsyncParsableCommand {
         switch transport {
         case .http:
             result = try LoadRun(
-                host: host, port: port, requests: requests, connections: connections, duration: duration, pid: pid
+                host: host, port: port, requests: requests, connections: connections, duration: duration, pid: pid,
+                requestsPerConnection: totalRequests.map { max(1, $0 / connections) }
             ).execute()
         case .grpc:
             guard !json else { throw ValidationError("gRPC carries protobuf only; drop --json") }
@@ -89,10 +95,10 @@ struct SpindleLoad: AsyncParsableCommand {
 
     private func makeTraces() -> [TracesData] {
         (0..<distinct).map { index in
-            let seed = UInt64(index + 1) &* 7919
+            let seed = UInt64(index + 1) &* 7919 &+ self.seed &* 1_000_003
             return workload == .small
-                ? SampleTraces.small(count: spansPerRequest, traces: 10, seed: seed)
-                : SampleTraces.llmHeavy(count: spansPerRequest, traces: 10, seed: seed)
+                ? SampleTraces.small(count: spansPerRequest, traces: tracesPerRequest, seed: seed)
+                : SampleTraces.llmHeavy(count: spansPerRequest, traces: tracesPerRequest, seed: seed)
         }
     }
 
@@ -122,6 +128,7 @@ struct LoadRun {
     let connections: Int
     let duration: Double
     let pid: Int32?
+    var requestsPerConnection: Int? = nil
 
     struct Result {
         var accepted = 0
@@ -152,7 +159,7 @@ struct LoadRun {
                     let connection = try HTTPConnection(host: host, port: port)
                     var mine = requests
                     var sent: UInt32 = 0
-                    while Date() < deadline {
+                    while Date() < deadline && requestsPerConnection.map({ Int(sent) < $0 }) ?? true {
                         // A generation no other worker uses: every send stores new spans.
                         let index = Int(sent) % mine.count
                         mine[index].renew(generation: UInt32(worker + 1) << 24 | (sent + 1))

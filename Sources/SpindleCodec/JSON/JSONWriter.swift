@@ -70,24 +70,42 @@ public struct JSONWriter: Sendable {
         bytes.append(UInt8(ascii: ":"))
     }
 
-    public mutating func number<T: FixedWidthInteger>(_ value: T) {
-        // Digits by hand: String(value) allocates, and this runs for every stored integer.
-        var magnitude = value.magnitude
+    // Concrete overloads rather than one generic: across modules a generic integer writer runs through
+    // protocol witnesses, which showed up at the top of profiles.
+    public mutating func number(_ value: Int) { number(Int64(value)) }
+    public mutating func number(_ value: Int32) { number(Int64(value)) }
+    public mutating func number(_ value: UInt32) { number(UInt64(value)) }
+
+    public mutating func number(_ value: Int64) {
         if value < 0 { bytes.append(UInt8(ascii: "-")) }
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for 24 digits, written backwards
+        digits(value.magnitude)
+    }
+
+    public mutating func number(_ value: UInt64) { digits(value) }
+
+    /// Decimal digits by hand: String(value) allocates, and this runs for every stored integer.
+    private mutating func digits(_ value: UInt64) {
+        var magnitude = value
+        var buffer: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for 24 digits, written backwards
         var count = 0
-        withUnsafeMutableBytes(of: &digits) { buffer in
+        withUnsafeMutableBytes(of: &buffer) { digits in
             repeat {
                 count += 1
-                buffer[24 - count] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: magnitude % 10)
+                digits[24 - count] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
                 magnitude /= 10
             } while magnitude != 0
-            bytes.append(contentsOf: buffer[(24 - count)...])
+            bytes.append(contentsOf: digits[(24 - count)...])
         }
     }
 
     /// A 64-bit integer as a decimal string, as the protobuf JSON mapping writes int64/uint64/fixed64.
-    public mutating func quotedNumber<T: FixedWidthInteger>(_ value: T) {
+    public mutating func quotedNumber(_ value: Int64) {
+        bytes.append(UInt8(ascii: "\""))
+        number(value)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    public mutating func quotedNumber(_ value: UInt64) {
         bytes.append(UInt8(ascii: "\""))
         number(value)
         bytes.append(UInt8(ascii: "\""))
