@@ -34,6 +34,7 @@ public final class StoreReader {
         self.path = path
         connection = try SQLiteConnection(path: path)
         try connection.execute("PRAGMA query_only = 1")
+        try connection.execute("PRAGMA cache_size = -16384")
         let version = try connection.integer("PRAGMA user_version")
         guard version == Schema.currentVersion else {
             throw SQLiteError(
@@ -178,6 +179,12 @@ public final class StoreReader {
         let statement = try connection.prepare(sql)
         statements[sql] = statement
         return statement
+    }
+
+    /// Ends every statement's read, so the next query sees the latest commit. A statement left on a row
+    /// keeps the connection's WAL snapshot open: a pooled reader would otherwise answer from the past.
+    func finishReads() {
+        for statement in statements.values { statement.reset() }
     }
 
     /// Runs a query returning one integer; for tests and diagnostics.

@@ -73,6 +73,8 @@ extension SpindleTestServer {
             #expect(status == 200)
             #expect(body["span"]?["name"] == .string("op-3"))
             #expect(body["ancestry"]?.arrayValue?.map { $0["span_id"]?.stringValue } == [SpanID(1).hex, SpanID(2).hex])
+            let direct = try await server.getJSON("/api/v1/spans/\(SpanID(3).hex)?root_span_id=\(traceA.hex)")
+            #expect(direct.body["span"]?["name"] == .string("op-3"))
             #expect(try await server.getJSON("/api/v1/spans/00000000000000ff").status == 404)
             #expect(try await server.getJSON("/api/v1/traces/\(TraceID(high: 1, low: 2).hex)").status == 404)
         }

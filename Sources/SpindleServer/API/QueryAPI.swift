@@ -9,10 +9,15 @@ import SpindleModel
 import SpindleStore
 import SpindleTree
 
-/// `GET /api/v1/traces`, `/api/v1/traces/{root_span_id}`, `/api/v1/spans/{span_id}`: JSON reads of the store.
+/// `GET /api/v1/traces`, `/api/v1/traces/{root_span_id}`, `/api/v1/spans/{span_id}[?root_span_id=]`:
+/// JSON reads of the store.
 /// Each request reads on its own connection, on NIO's blocking-I/O thread pool, never on an event loop.
 struct QueryAPI: Sendable {
-    let store: SpanStore
+    let readers: ReaderPool
+
+    init(store: SpanStore) {
+        readers = ReaderPool(store: store)
+    }
 
     func register(on router: Router<BasicRequestContext>) {
         router.get("/api/v1/traces") { request, _ in await listTraces(request) }
@@ -91,8 +96,9 @@ struct QueryAPI: Sendable {
 
     func span(_ spanID: String, _ request: Request) async -> Response {
         let spanID = spanID.lowercased()
+        let rootSpanID = request.uri.queryParameters["root_span_id"].map(String.init)
         return await read { reader in
-            guard let location = try reader.locate(spanID: spanID).first else {
+            guard let location = try reader.locate(spanID: spanID, rootSpanID: rootSpanID).first else {
                 return Self.error(.notFound, "no span \(spanID)")
             }
             let spans = try reader.spans(rootSpanID: location.rootSpanID, project: location.project)
@@ -111,12 +117,11 @@ struct QueryAPI: Sendable {
         }
     }
 
-    /// Runs `body` with a fresh reader on the blocking-I/O pool.
+    /// Runs `body` with a pooled reader on the blocking-I/O pool.
     private func read(_ body: @escaping @Sendable (StoreReader) throws -> Response) async -> Response {
         do {
             return try await NIOThreadPool.singleton.runIfActive {
-                let reader = try store.reader()
-                return try body(reader)
+                try readers.withReader(body)
             }
         } catch {
             return Self.error(.internalServerError, "could not read the store: \(error)")
