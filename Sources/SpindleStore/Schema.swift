@@ -66,6 +66,7 @@ enum Schema {
             PRIMARY KEY (project, root_span_id)
         ) WITHOUT ROWID;
         CREATE INDEX traces_by_start ON traces (start_time_unix_nano DESC, root_span_id DESC);
+        CREATE INDEX traces_by_root ON traces (root_span_id);
         INSERT INTO traces
             SELECT s.project, s.root_span_id, min(s.start_time_unix_nano), max(s.end_time_unix_nano), count(*),
                 sum(s.status_code = 2),

@@ -64,6 +64,26 @@ public final class StoreReader {
 
     /// Every span of one trace, ordered by start time then span id.
     public func spans(rootSpanID: String, project: String? = nil) throws -> [StoredSpan] {
+        let rootSpanID = rootSpanID.lowercased()
+        // The span index leads with the project: name it, so the lookup never becomes a table scan.
+        let projects = try project.map { [$0] } ?? self.projects(holding: rootSpanID)
+        var result: [StoredSpan] = []
+        for project in projects {
+            result += try spans(rootSpanID: rootSpanID, inProject: project)
+        }
+        return result
+    }
+
+    /// The projects that hold a trace (usually one).
+    public func projects(holding rootSpanID: String) throws -> [String] {
+        let statement = try prepare("SELECT project FROM traces WHERE root_span_id = ?1 ORDER BY project")
+        statement.bind(1, rootSpanID.lowercased())
+        var projects: [String] = []
+        while try statement.step() { projects.append(statement.string(0)) }
+        return projects
+    }
+
+    private func spans(rootSpanID: String, inProject project: String) throws -> [StoredSpan] {
         let statement = try prepare(
             """
             SELECT s.project, s.root_span_id, s.span_id, s.span_parents, s.trace_state, s.flags, s.name, s.kind,
@@ -72,10 +92,10 @@ public final class StoreReader {
                 r.attributes, r.dropped_attributes_count, r.schema_url,
                 c.name, c.version, c.attributes, c.dropped_attributes_count, c.schema_url, s.resource_id, s.scope_id
             FROM spans s JOIN resources r ON r.id = s.resource_id JOIN scopes c ON c.id = s.scope_id
-            WHERE s.root_span_id = ?1 AND (?2 IS NULL OR s.project = ?2)
+            WHERE s.project = ?2 AND s.root_span_id = ?1
             ORDER BY s.start_time_unix_nano, s.span_id
             """)
-        statement.bind(1, rootSpanID.lowercased())
+        statement.bind(1, rootSpanID)
         statement.bind(2, project)
         var result: [StoredSpan] = []
         while try statement.step() {

@@ -178,13 +178,19 @@ extension StoreReader {
     /// an index lookup; without it, a scan of the spans table (there is no index on span ids alone,
     /// which would cost a quarter of ingest throughput).
     public func locate(spanID: String, rootSpanID: String? = nil) throws -> [(project: String, rootSpanID: String)] {
-        let statement = try prepare(
-            """
-            SELECT project, root_span_id FROM spans
-            WHERE span_id = ?1 AND (?2 IS NULL OR root_span_id = ?2) LIMIT 100
-            """)
-        statement.bind(1, spanID.lowercased())
-        statement.bind(2, rootSpanID?.lowercased())
+        let spanID = spanID.lowercased()
+        if let rootSpanID = rootSpanID?.lowercased() {
+            let statement = try prepare("SELECT 1 FROM spans WHERE project = ?1 AND root_span_id = ?2 AND span_id = ?3")
+            return try projects(holding: rootSpanID).filter { project in
+                statement.reset()
+                statement.bind(1, project)
+                statement.bind(2, rootSpanID)
+                statement.bind(3, spanID)
+                return try statement.step()
+            }.map { ($0, rootSpanID) }
+        }
+        let statement = try prepare("SELECT project, root_span_id FROM spans WHERE span_id = ?1 LIMIT 100")
+        statement.bind(1, spanID)
         var result: [(String, String)] = []
         while try statement.step() { result.append((statement.string(0), statement.string(1))) }
         return result
