@@ -3,14 +3,15 @@ SWIFT ?= swift
 ARGS ?=
 PYTEST_ARGS ?= -q
 
-.PHONY: serve test build release unit interop system-deps venv bench proto clean help
+.PHONY: serve test build release unit interop system-deps venv bench bench-query proto clean help
 
 help:
 	@echo "make serve   build (release) and run the collector: OTLP/HTTP on 127.0.0.1:4318, data in ./spindle.db"
 	@echo "             pass options with ARGS, e.g. make serve ARGS='--db /tmp/x.db --durability full'"
 	@echo "make test    build, then run the Swift tests and the Python interop tests"
 	@echo "make unit    Swift tests only;  make interop   Python interop tests only"
-	@echo "make bench   release build of Benchmarks/ and the ingest benchmark (prints figures)"
+	@echo "make bench   release build of Benchmarks/ and the ingest benchmark, HTTP and gRPC (prints figures)"
+	@echo "make bench-query   the query benchmark: 1,000,000 spans, a 10,000-span trace, filtered lists"
 	@echo "make proto   regenerate Sources/COTLP from Proto/*.proto (needs protoc-c)"
 
 system-deps:
@@ -38,8 +39,10 @@ interop: build venv
 test: unit interop
 
 bench: system-deps
-	cd Benchmarks && $(SWIFT) build -c release
 	Benchmarks/run
+
+bench-query: system-deps
+	Benchmarks/query
 
 proto:
 	@Scripts/ensure-system-deps --with-generator
