@@ -55,16 +55,7 @@ struct Traces: ParsableCommand {
 
         let page = try StoreReader.open(path: database.db).traceSummaries(query)
         if json {
-            var writer = JSONWriter()
-            writer.raw("{\"traces\":[")
-            for (index, summary) in page.traces.enumerated() {
-                if index > 0 { writer.raw(",") }
-                SpanJSON.summary(summary, into: &writer)
-            }
-            writer.raw("],\"next_cursor\":")
-            SpanJSON.optional(page.next?.description, into: &writer)
-            writer.raw("}")
-            print(writer.string)
+            print(String(decoding: SpanJSON.traceList(page.traces, next: page.next), as: UTF8.self))
             return
         }
         guard !page.traces.isEmpty else {

@@ -31,6 +31,20 @@ public enum SpanJSON {
         writer.raw("}")
     }
 
+    /// A page of trace summaries: `{"traces":[...],"next_cursor":...}` (API and `spindle traces --json`).
+    public static func traceList(_ traces: [TraceSummary], next: TraceCursor?) -> [UInt8] {
+        var writer = JSONWriter(capacity: 256 * traces.count + 64)
+        writer.raw("{\"traces\":[")
+        for (index, summary) in traces.enumerated() {
+            if index > 0 { writer.raw(",") }
+            Self.summary(summary, into: &writer)
+        }
+        writer.raw("],\"next_cursor\":")
+        optional(next?.description, into: &writer)
+        writer.raw("}")
+        return writer.bytes
+    }
+
     /// One span as a flat object. `node` adds the tree's findings (missing parent, other parents, cycle).
     public static func span(_ stored: StoredSpan, node: TraceTree.Node?, into writer: inout JSONWriter) {
         let span = stored.span

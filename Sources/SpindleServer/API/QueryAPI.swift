@@ -71,16 +71,7 @@ struct QueryAPI: Sendable {
         let finalQuery = query
         return await read { reader in
             let page = try reader.traceSummaries(finalQuery)
-            var writer = JSONWriter(capacity: 256 * page.traces.count + 64)
-            writer.raw("{\"traces\":[")
-            for (index, summary) in page.traces.enumerated() {
-                if index > 0 { writer.raw(",") }
-                SpanJSON.summary(summary, into: &writer)
-            }
-            writer.raw("],\"next_cursor\":")
-            SpanJSON.optional(page.next?.description, into: &writer)
-            writer.raw("}")
-            return Self.json(.ok, writer.bytes)
+            return Self.json(.ok, SpanJSON.traceList(page.traces, next: page.next))
         }
     }
 
