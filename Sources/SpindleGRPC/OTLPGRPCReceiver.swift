@@ -3,6 +3,7 @@ import Logging
 import SpindleCodec
 import SpindleModel
 public import SpindleStore
+import SpindleServer
 
 /// `opentelemetry.proto.collector.trace.v1.TraceService/Export` over gRPC. Messages travel as raw bytes
 /// and are decoded by the same protobuf-c codec as OTLP/HTTP; the answer comes after the SQLite commit.
@@ -10,13 +11,13 @@ public struct OTLPGRPCTraceService: RegistrableRPCService {
     static let export = MethodDescriptor(
         fullyQualifiedService: "opentelemetry.proto.collector.trace.v1.TraceService", method: "Export")
 
-    let store: SpanStore
+    let ingest: OTLPIngest
     let limits: DecodeLimits
     let maxMessageBytes: Int
     let logger: Logger
 
     public init(store: SpanStore, limits: DecodeLimits = .default, maxMessageBytes: Int, logger: Logger) {
-        self.store = store
+        self.ingest = OTLPIngest(store: store, logger: logger)
         self.limits = limits
         self.maxMessageBytes = maxMessageBytes
         self.logger = logger
@@ -45,32 +46,14 @@ public struct OTLPGRPCTraceService: RegistrableRPCService {
             throw error
         }
         let project = metadata[stringValues: "x-spindle-project"].first(where: { _ in true }) ?? "default"
-        do throws(StoreError) {
-            let result = try await store.write(decoded.traces, project: project)
-            logger.debug(
-                "stored spans",
-                metadata: [
-                    "stored": "\(result.stored)", "duplicates": "\(result.duplicates)",
-                    "rejected": "\(decoded.rejections.count)", "project": "\(project)", "protocol": "grpc",
-                ])
-        } catch {
-            switch error {
-            case .overloaded(let seconds):
-                throw Self.unavailable("Spindle's write queue is full; retry in \(seconds)s", retryAfterSeconds: seconds)
-            case .closed:
-                throw Self.unavailable("Spindle is shutting down", retryAfterSeconds: 1)
-            case .sqlite(let failure):
-                logger.error("could not store spans", metadata: ["error": "\(failure)"])
-                throw RPCError(code: .internalError, message: "could not store spans: \(failure.message)")
-            }
+        switch await ingest.ingest(decoded, project: project, transport: "grpc") {
+        case .stored(_, let rejected, let message):
+            return OTLPProtobuf.encodeResponse(rejectedSpans: Int64(rejected), errorMessage: message)
+        case .retryLater(let seconds, let message):
+            throw Self.unavailable(message, retryAfterSeconds: seconds)
+        case .failed(let message):
+            throw RPCError(code: .internalError, message: message)
         }
-        if !decoded.rejections.isEmpty {
-            logger.info(
-                "partial success",
-                metadata: ["rejected": "\(decoded.rejections.count)", "first": "\(decoded.rejections[0])"])
-        }
-        return OTLPProtobuf.encodeResponse(
-            rejectedSpans: Int64(decoded.rejections.count), errorMessage: decoded.partialSuccessMessage)
     }
 
     /// UNAVAILABLE with a `google.rpc.RetryInfo` in `grpc-status-details-bin`, which OTLP exporters

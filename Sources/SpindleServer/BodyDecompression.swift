@@ -1,3 +1,4 @@
+import Foundation
 import CompressNIO
 import NIOCore
 
@@ -53,5 +54,3 @@ enum ContentEncoding: Sendable {
         }
     }
 }
-
-import Foundation

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import SpindleCodec
 import SpindleModel
@@ -66,5 +67,3 @@ enum GRPCStatusCode: Int32 {
     case `internal` = 13
     case unavailable = 14
 }
-
-import Foundation

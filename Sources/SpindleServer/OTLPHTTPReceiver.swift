@@ -9,12 +9,12 @@ public import SpindleStore
 
 /// `POST /v1/traces`: OTLP/HTTP in protobuf or JSON, answered only once the spans are committed.
 public struct OTLPHTTPReceiver: Sendable {
-    let store: SpanStore
+    let ingest: OTLPIngest
     let configuration: ServerConfiguration
     let logger: Logger
 
     public init(store: SpanStore, configuration: ServerConfiguration, logger: Logger) {
-        self.store = store
+        self.ingest = OTLPIngest(store: store, logger: logger)
         self.configuration = configuration
         self.logger = logger
     }
@@ -67,37 +67,14 @@ public struct OTLPHTTPReceiver: Sendable {
         }
 
         let project = request.headers[Self.projectHeader] ?? "default"
-        do throws(StoreError) {
-            let result = try await store.write(decoded.traces, project: project)
-            logger.debug(
-                "stored spans",
-                metadata: [
-                    "stored": "\(result.stored)", "duplicates": "\(result.duplicates)",
-                    "rejected": "\(decoded.rejections.count)", "project": "\(project)",
-                ])
-        } catch {
-            switch error {
-            case .overloaded(let seconds):
-                return self.error(
-                    .serviceUnavailable, encoding, .unavailable, "Spindle's write queue is full; retry in \(seconds)s",
-                    retryAfter: seconds)
-            case .closed:
-                return self.error(.serviceUnavailable, encoding, .unavailable, "Spindle is shutting down", retryAfter: 1)
-            case .sqlite(let failure):
-                logger.error("could not store spans", metadata: ["error": "\(failure)"])
-                return self.error(.internalServerError, encoding, .internal, "could not store spans: \(failure.message)")
-            }
+        switch await ingest.ingest(decoded, project: project, transport: "http") {
+        case .stored(_, let rejected, let message):
+            return respond(.ok, encoding, encoding.response(rejectedSpans: Int64(rejected), errorMessage: message))
+        case .retryLater(let seconds, let message):
+            return self.error(.serviceUnavailable, encoding, .unavailable, message, retryAfter: seconds)
+        case .failed(let message):
+            return self.error(.internalServerError, encoding, .internal, message)
         }
-
-        if !decoded.rejections.isEmpty {
-            logger.info(
-                "partial success",
-                metadata: ["rejected": "\(decoded.rejections.count)", "first": "\(decoded.rejections[0])"])
-        }
-        return respond(
-            .ok, encoding,
-            encoding.response(
-                rejectedSpans: Int64(decoded.rejections.count), errorMessage: decoded.partialSuccessMessage))
     }
 
     static let projectHeader = HTTPField.Name("x-spindle-project")!

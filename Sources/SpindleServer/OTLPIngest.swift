@@ -1,0 +1,54 @@
+public import Logging
+public import SpindleCodec
+import SpindleModel
+public import SpindleStore
+
+/// The step both OTLP receivers share once a request is decoded: store the spans, log what happened,
+/// and say how the request ended in terms each protocol maps onto its own statuses.
+public struct OTLPIngest: Sendable {
+    public enum Outcome: Sendable {
+        /// Committed. `rejected` spans were invalid and left out (partial success).
+        case stored(WriteResult, rejected: Int, message: String?)
+        /// The client should retry after the delay (HTTP 503, gRPC UNAVAILABLE).
+        case retryLater(seconds: Int, message: String)
+        /// Storage failed (HTTP 500, gRPC INTERNAL).
+        case failed(message: String)
+    }
+
+    let store: SpanStore
+    let logger: Logger
+
+    public init(store: SpanStore, logger: Logger) {
+        self.store = store
+        self.logger = logger
+    }
+
+    public func ingest(_ decoded: DecodedTraces, project: String, transport: String) async -> Outcome {
+        let result: WriteResult
+        do throws(StoreError) {
+            result = try await store.write(decoded.traces, project: project)
+        } catch {
+            switch error {
+            case .overloaded(let seconds):
+                return .retryLater(seconds: seconds, message: "Spindle's write queue is full; retry in \(seconds)s")
+            case .closed:
+                return .retryLater(seconds: 1, message: "Spindle is shutting down")
+            case .sqlite(let failure):
+                logger.error("could not store spans", metadata: ["error": "\(failure)", "protocol": "\(transport)"])
+                return .failed(message: "could not store spans: \(failure.message)")
+            }
+        }
+        logger.debug(
+            "stored spans",
+            metadata: [
+                "stored": "\(result.stored)", "duplicates": "\(result.duplicates)",
+                "rejected": "\(decoded.rejections.count)", "project": "\(project)", "protocol": "\(transport)",
+            ])
+        if let first = decoded.rejections.first {
+            logger.info(
+                "partial success",
+                metadata: ["rejected": "\(decoded.rejections.count)", "first": "\(first)", "protocol": "\(transport)"])
+        }
+        return .stored(result, rejected: decoded.rejections.count, message: decoded.partialSuccessMessage)
+    }
+}
