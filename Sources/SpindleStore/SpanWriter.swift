@@ -82,7 +82,8 @@ final class SpanWriter {
 
     private func write(_ batch: borrowing EncodedBatch) throws(SQLiteError) -> WriteResult {
         var result = WriteResult()
-        var summaries: [String: TraceSummaryDelta] = [:]
+        // Keyed by trace id, not its hex text: this runs on the writer thread for every span.
+        var summaries: [TraceID: TraceSummaryDelta] = [:]
         for groupIndex in batch.groups.indices {
             let resourceID = try resourceID(batch.groups[groupIndex].resource)
             let scopeID = try scopeID(batch.groups[groupIndex].scope)
@@ -114,16 +115,16 @@ final class SpanWriter {
                 try statement.withText(13, record.attributes) { () throws(SQLiteError) in _ = try statement.step() }
                 if connection.changes == 1 {
                     result.stored += 1
-                    summaries[record.rootSpanID, default: TraceSummaryDelta(span)].add(
+                    summaries[span.traceID, default: TraceSummaryDelta(span)].add(
                         span, service: batch.groups[groupIndex].resource.serviceName)
                 } else {
                     result.duplicates += 1
                 }
             }
         }
-        for (rootSpanID, delta) in summaries {
+        for (traceID, delta) in summaries {
             upsertTrace.bind(1, batch.project)
-            upsertTrace.bind(2, rootSpanID)
+            upsertTrace.bind(2, traceID.hex)
             upsertTrace.bind(3, delta.start)
             upsertTrace.bind(4, delta.end)
             upsertTrace.bind(5, delta.spans)
