@@ -3,7 +3,7 @@ SWIFT ?= swift
 ARGS ?=
 PYTEST_ARGS ?= -q
 
-.PHONY: serve test build release unit interop system-deps venv bench bench-query proto clean help
+.PHONY: serve test build release unit interop system-deps venv bench bench-query fuzz proto clean help
 
 help:
 	@echo "make serve   build (release) and run the collector: OTLP/HTTP on 127.0.0.1:4318, data in ./spindle.db"
@@ -12,6 +12,7 @@ help:
 	@echo "make unit    Swift tests only;  make interop   Python interop tests only"
 	@echo "make bench   release build of Benchmarks/ and the ingest benchmark, HTTP and gRPC (prints figures)"
 	@echo "make bench-query   the query benchmark: 1,000,000 spans, a 10,000-span trace, filtered lists"
+	@echo "make fuzz    libFuzzer + AddressSanitizer on the protobuf and JSON decoders (FUZZ_SECONDS=60)"
 	@echo "make proto   regenerate Sources/COTLP from Proto/*.proto (needs protoc-c)"
 
 system-deps:
@@ -43,6 +44,12 @@ bench: system-deps
 
 bench-query: system-deps
 	Benchmarks/query
+
+FUZZ_SECONDS ?= 60
+fuzz: system-deps
+	$(SWIFT) build -c release --sanitize=fuzzer --sanitize=address --scratch-path .build-fuzz --product SpindleFuzz
+	mkdir -p .build-fuzz/corpus
+	.build-fuzz/release/SpindleFuzz .build-fuzz/corpus -max_total_time=$(FUZZ_SECONDS) -max_len=65536
 
 proto:
 	@Scripts/ensure-system-deps --with-generator

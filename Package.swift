@@ -98,6 +98,9 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
 
+        // libFuzzer target for the network-facing decoders (make fuzz).
+        .executableTarget(name: "SpindleFuzz", dependencies: ["SpindleCodec"]),
+
         .testTarget(name: "SpindleModelTests", dependencies: ["SpindleModel"]),
         .testTarget(name: "SpindleTreeTests", dependencies: ["SpindleTree"]),
         .testTarget(
