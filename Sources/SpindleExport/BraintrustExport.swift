@@ -19,17 +19,9 @@ public enum BraintrustExport {
                 first = false
                 writer.raw("{\"id\":\"")
                 writer.rawUTF8(span.spanID.hex)
-                writer.raw("\",\"span_id\":\"")
-                writer.rawUTF8(span.spanID.hex)
-                writer.raw("\",\"root_span_id\":\"")
-                writer.rawUTF8(span.traceID.hex)
-                writer.raw("\",\"span_parents\":[")
-                if let parent = span.parentSpanID {
-                    writer.raw("\"")
-                    writer.rawUTF8(parent.hex)
-                    writer.raw("\"")
-                }
-                writer.raw("],\"created\":")
+                writer.raw("\",")
+                SpanJSON.treeIdentity(span, into: &writer)
+                writer.raw(",\"created\":")
                 writer.string(iso8601(span.startTimeUnixNano))
                 writer.raw(",\"span_attributes\":{\"name\":")
                 writer.string(span.name)

@@ -45,10 +45,9 @@ public enum SpanJSON {
         return writer.bytes
     }
 
-    /// One span as a flat object. `node` adds the tree's findings (missing parent, other parents, cycle).
-    public static func span(_ stored: StoredSpan, node: TraceTree.Node?, into writer: inout JSONWriter) {
-        let span = stored.span
-        writer.raw("{\"span_id\":\"")
+    /// `"span_id":…,"root_span_id":…,"span_parents":[…]`: a span's place in Braintrust's tree model.
+    public static func treeIdentity(_ span: Span, into writer: inout JSONWriter) {
+        writer.raw("\"span_id\":\"")
         writer.rawUTF8(span.spanID.hex)
         writer.raw("\",\"root_span_id\":\"")
         writer.rawUTF8(span.traceID.hex)
@@ -58,7 +57,15 @@ public enum SpanJSON {
             writer.rawUTF8(parent.hex)
             writer.raw("\"")
         }
-        writer.raw("],\"project\":")
+        writer.raw("]")
+    }
+
+    /// One span as a flat object. `node` adds the tree's findings (missing parent, other parents, cycle).
+    public static func span(_ stored: StoredSpan, node: TraceTree.Node?, into writer: inout JSONWriter) {
+        let span = stored.span
+        writer.raw("{")
+        treeIdentity(span, into: &writer)
+        writer.raw(",\"project\":")
         writer.string(stored.project)
         writer.raw(",\"name\":")
         writer.string(span.name)
