@@ -56,8 +56,8 @@ struct Export: ParsableCommand {
             } else {
                 bytes = Array("[".utf8) + documents.map(\.treeJSON).joined(separator: Array(",".utf8)) + Array("]".utf8)
             }
-        case .otlpJSON: bytes = OTLPJSON.encodeTraces(merged(documents))
-        case .otlpProto: bytes = OTLPProtobuf.encodeTraces(merged(documents))
+        case .otlpJSON: bytes = OTLPJSON.encodeTraces(try merged(documents))
+        case .otlpProto: bytes = OTLPProtobuf.encodeTraces(try merged(documents))
         case .braintrust: bytes = BraintrustExport.encode(documents)
         case .perfetto: bytes = PerfettoExport.encode(documents)
         case .html: bytes = HTMLExport.encode(documents)
@@ -70,8 +70,8 @@ struct Export: ParsableCommand {
         }
     }
 
-    private func merged(_ documents: [TraceDocument]) -> TracesData {
-        StoreReader.group(documents.flatMap(\.spans))
+    private func merged(_ documents: [TraceDocument]) throws -> TracesData {
+        StoreReader.group(try documents.flatMap { try $0.decodedSpans })
     }
 }
 

@@ -60,8 +60,31 @@ public enum SpanJSON {
         writer.raw("]")
     }
 
+    /// Encoded resource and scope objects, by their row ids: many spans share one, so each is written once
+    /// and copied after that.
+    public final class SharedParts {
+        private struct Key: Hashable {
+            var resource: Int64
+            var scope: Int64
+        }
+        private var encoded: [Key: [UInt8]] = [:]
+
+        public init() {}
+
+        func bytes(for stored: StoredSpan, encode: () -> [UInt8]) -> [UInt8] {
+            guard stored.resourceKey != 0 else { return encode() }
+            let key = Key(resource: stored.resourceKey, scope: stored.scopeKey)
+            if let cached = encoded[key] { return cached }
+            let fresh = encode()
+            encoded[key] = fresh
+            return fresh
+        }
+    }
+
     /// One span as a flat object. `node` adds the tree's findings (missing parent, other parents, cycle).
-    public static func span(_ stored: StoredSpan, node: TraceTree.Node?, into writer: inout JSONWriter) {
+    public static func span(
+        _ stored: StoredSpan, node: TraceTree.Node?, into writer: inout JSONWriter, shared: SharedParts? = nil
+    ) {
         let span = stored.span
         writer.raw("{")
         treeIdentity(span, into: &writer)
@@ -86,7 +109,11 @@ public enum SpanJSON {
         writer.raw(",\"flags\":")
         writer.number(span.flags)
         writer.raw(",\"attributes\":")
-        attributes(span.attributes, into: &writer)
+        if let stored = stored.storedAttributes {
+            storedAttributes(stored, into: &writer)
+        } else {
+            attributes(span.attributes, into: &writer)
+        }
         writer.raw(",\"dropped_attributes_count\":")
         writer.number(span.droppedAttributesCount)
         writer.raw(",\"events\":[")
@@ -113,17 +140,9 @@ public enum SpanJSON {
             attributes(link.attributes, into: &writer)
             writer.raw("}")
         }
-        writer.raw("],\"resource\":{\"attributes\":")
-        attributes(stored.resource.attributes, into: &writer)
-        writer.raw(",\"schema_url\":")
-        writer.string(stored.resourceSchemaURL)
-        writer.raw("},\"scope\":{\"name\":")
-        writer.string(stored.scope.name)
-        writer.raw(",\"version\":")
-        writer.string(stored.scope.version)
-        writer.raw(",\"attributes\":")
-        attributes(stored.scope.attributes, into: &writer)
-        writer.raw("}")
+        writer.raw("],")
+        let parts = shared?.bytes(for: stored) { resourceAndScope(stored) } ?? resourceAndScope(stored)
+        writer.rawBytes(parts)
         if let node {
             if node.missingParent { writer.raw(",\"missing_parent\":true") }
             if node.cycleBroken { writer.raw(",\"cycle_broken\":true") }
@@ -137,6 +156,60 @@ public enum SpanJSON {
             }
         }
         writer.raw("}")
+    }
+
+    /// `"resource":{...},"scope":{...}`.
+    static func resourceAndScope(_ stored: StoredSpan) -> [UInt8] {
+        var writer = JSONWriter(capacity: 256)
+        writer.raw("\"resource\":{\"attributes\":")
+        attributes(stored.resource.attributes, into: &writer)
+        writer.raw(",\"schema_url\":")
+        writer.string(stored.resourceSchemaURL)
+        writer.raw("},\"scope\":{\"name\":")
+        writer.string(stored.scope.name)
+        writer.raw(",\"version\":")
+        writer.string(stored.scope.version)
+        writer.raw(",\"attributes\":")
+        attributes(stored.scope.attributes, into: &writer)
+        writer.raw("}")
+        return writer.bytes
+    }
+
+    /// Stored attributes (compact typed JSON) as plain JSON. Without tagged values or repeated keys the
+    /// stored text already is the plain form and is copied as it is; otherwise it is decoded and rewritten.
+    static func storedAttributes(_ stored: [UInt8], into writer: inout JSONWriter) {
+        if isPlainObject(stored) {
+            writer.rawBytes(stored)
+        } else if let decoded = try? OTLPJSON.decodeAttributes(stored) {
+            attributes(decoded, into: &writer)
+        } else {
+            writer.raw("{}")
+        }
+    }
+
+    /// A JSON object with no object nested in it (outside strings): no tagged values, no kvlists.
+    static func isPlainObject(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBufferPointer { buffer in
+            guard buffer.first == UInt8(ascii: "{") else { return false }
+            var inString = false
+            var index = 1
+            while index < buffer.count {
+                let byte = buffer[index]
+                if inString {
+                    if byte == UInt8(ascii: "\\") {
+                        index += 1  // skip the escaped character
+                    } else if byte == UInt8(ascii: "\"") {
+                        inString = false
+                    }
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = true
+                } else if byte == UInt8(ascii: "{") {
+                    return false
+                }
+                index += 1
+            }
+            return true
+        }
     }
 
     /// The forest as nested nodes, written with an explicit stack (traces can be 10,000 levels deep).

@@ -17,10 +17,13 @@ public struct TraceDocument: Sendable {
         self.tree = TraceTree(stored: spans)
     }
 
-    /// Reads a trace; nil when no span of it is stored.
-    public static func load(rootSpanID: String, project: String? = nil, from reader: StoreReader) throws -> TraceDocument? {
+    /// Reads a trace; nil when no span of it is stored. `.deferred` attributes suit callers that only
+    /// write the tree JSON (the query API): the stored attribute JSON is copied instead of decoded.
+    public static func load(
+        rootSpanID: String, project: String? = nil, attributes: AttributeDecoding = .decoded, from reader: StoreReader
+    ) throws -> TraceDocument? {
         let rootSpanID = rootSpanID.lowercased()
-        let spans = try reader.spans(rootSpanID: rootSpanID, project: project)
+        let spans = try reader.spans(rootSpanID: rootSpanID, project: project, attributes: attributes)
         guard let first = spans.first,
             let summary = try reader.traceSummary(rootSpanID: rootSpanID, project: project ?? first.project)
         else { return nil }
@@ -44,9 +47,10 @@ public struct TraceDocument: Sendable {
         writer.raw(",\"summary\":")
         SpanJSON.summary(summary, into: &writer)
         writer.raw(",\"spans\":[")
+        let shared = SpanJSON.SharedParts()
         for (index, node) in tree.nodes.enumerated() {
             if index > 0 { writer.raw(",") }
-            SpanJSON.span(spans[node.span], node: node, into: &writer)
+            SpanJSON.span(spans[node.span], node: node, into: &writer, shared: shared)
         }
         writer.raw("],\"tree\":")
         SpanJSON.tree(tree, spans: spans, into: &writer)
@@ -54,5 +58,19 @@ public struct TraceDocument: Sendable {
     }
 
     /// The trace as OTLP data, grouped by resource and scope (for `otlp-json` and `otlp-proto`).
-    public var tracesData: TracesData { StoreReader.group(spans) }
+    public var tracesData: TracesData {
+        get throws { StoreReader.group(try decodedSpans) }
+    }
+
+    /// The spans with their attributes decoded (they may have been loaded `.deferred`).
+    public var decodedSpans: [StoredSpan] {
+        get throws {
+            try spans.map { stored in
+                var decoded = stored
+                decoded.span = try stored.decodedSpan()
+                decoded.storedAttributes = nil
+                return decoded
+            }
+        }
+    }
 }

@@ -5,11 +5,32 @@ import SpindleCodec
 /// A stored span with the resource and scope it came with.
 public struct StoredSpan: Sendable, Hashable {
     public var project: String
+    /// With `AttributeDecoding.deferred`, `span.attributes` is empty and `storedAttributes` holds them.
     public var span: Span
     public var resource: Resource
     public var resourceSchemaURL: String
     public var scope: InstrumentationScope
     public var scopeSchemaURL: String
+    /// The span's attributes as stored (compact typed JSON), when the reader was asked not to decode them.
+    public var storedAttributes: [UInt8]? = nil
+    /// Row ids of the resource and scope: the same id is the same resource (or scope).
+    public var resourceKey: Int64 = 0
+    public var scopeKey: Int64 = 0
+
+    /// The span with its attributes, decoding them now if the reader deferred it.
+    public func decodedSpan() throws -> Span {
+        guard let storedAttributes else { return span }
+        var span = span
+        span.attributes = try OTLPJSON.decodeAttributes(storedAttributes)
+        return span
+    }
+}
+
+/// Whether a read decodes span attributes into the model, or hands over the stored JSON (for callers
+/// that only re-serialize it, like the query API).
+public enum AttributeDecoding: Sendable {
+    case decoded
+    case deferred
 }
 
 public struct StoreStats: Sendable, Hashable {
@@ -63,13 +84,15 @@ public final class StoreReader {
     }
 
     /// Every span of one trace, ordered by start time then span id.
-    public func spans(rootSpanID: String, project: String? = nil) throws -> [StoredSpan] {
+    public func spans(rootSpanID: String, project: String? = nil, attributes: AttributeDecoding = .decoded) throws
+        -> [StoredSpan]
+    {
         let rootSpanID = rootSpanID.lowercased()
         // The span index leads with the project: name it, so the lookup never becomes a table scan.
         let projects = try project.map { [$0] } ?? self.projects(holding: rootSpanID)
         var result: [StoredSpan] = []
         for project in projects {
-            result += try spans(rootSpanID: rootSpanID, inProject: project)
+            result += try spans(rootSpanID: rootSpanID, inProject: project, attributes: attributes)
         }
         return result
     }
@@ -83,7 +106,9 @@ public final class StoreReader {
         return projects
     }
 
-    private func spans(rootSpanID: String, inProject project: String) throws -> [StoredSpan] {
+    private func spans(rootSpanID: String, inProject project: String, attributes: AttributeDecoding) throws
+        -> [StoredSpan]
+    {
         let statement = try prepare(
             """
             SELECT s.project, s.root_span_id, s.span_id, s.span_parents, s.trace_state, s.flags, s.name, s.kind,
@@ -99,7 +124,7 @@ public final class StoreReader {
         statement.bind(2, project)
         var result: [StoredSpan] = []
         while try statement.step() {
-            result.append(try storedSpan(statement))
+            result.append(try storedSpan(statement, attributes: attributes))
         }
         return result
     }
@@ -136,7 +161,9 @@ public final class StoreReader {
         return data
     }
 
-    private func storedSpan(_ row: SQLiteStatement) throws -> StoredSpan {
+    private func storedSpan(_ row: SQLiteStatement, attributes decoding: AttributeDecoding = .decoded) throws
+        -> StoredSpan
+    {
         guard let traceID = TraceID(hex: row.string(1)), let spanID = SpanID(hex: row.string(2)) else {
             throw SQLiteError(code: 0, message: "span \(row.string(1))/\(row.string(2)) has no OTLP ids")
         }
@@ -153,7 +180,8 @@ public final class StoreReader {
         let span = Span(
             traceID: traceID, spanID: spanID, traceState: row.string(4), parentSpanID: parent, flags: row.uint32(5),
             name: row.string(6), kind: SpanKind(rawValue: row.int32(7)), startTimeUnixNano: row.uint64(8),
-            endTimeUnixNano: row.uint64(9), attributes: try OTLPJSON.decodeAttributes(row.bytes(12)),
+            endTimeUnixNano: row.uint64(9),
+            attributes: decoding == .decoded ? try OTLPJSON.decodeAttributes(row.bytes(12)) : [],
             droppedAttributesCount: row.uint32(13),
             events: row.isNull(14) ? [] : try OTLPJSON.decodeEvents(row.bytes(14)),
             droppedEventsCount: row.uint32(15),
@@ -187,7 +215,8 @@ public final class StoreReader {
         }
         return StoredSpan(
             project: row.string(0), span: span, resource: resource.0, resourceSchemaURL: resource.1, scope: scope.0,
-            scopeSchemaURL: scope.1)
+            scopeSchemaURL: scope.1, storedAttributes: decoding == .deferred ? row.bytes(12) : nil,
+            resourceKey: resourceID, scopeKey: scopeID)
     }
 
     /// Prepared statements are cached per reader: the query API runs the same few again and again.

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import SpindleCodec
-import SpindleExport
+@testable import SpindleExport
 import SpindleModel
 import SpindleStore
 import SpindleTesting
@@ -54,11 +54,12 @@ func sampleDocument() async throws -> (TraceDocument, SpanStore, URL) {
     @Test func otlpExportsRoundTrip() async throws {
         let (document, store, directory) = try await sampleDocument()
         defer { store.close(); try? FileManager.default.removeItem(at: directory) }
-        let json = OTLPJSON.encodeTraces(document.tracesData)
-        #expect(try OTLPJSON.decodeTraces(json).traces == document.tracesData)
-        let proto = OTLPProtobuf.encodeTraces(document.tracesData)
-        #expect(try OTLPProtobuf.decodeTraces(proto).traces == document.tracesData)
-        #expect(document.tracesData.spanCount == 4)
+        let data = try document.tracesData
+        let json = OTLPJSON.encodeTraces(data)
+        #expect(try OTLPJSON.decodeTraces(json).traces == data)
+        let proto = OTLPProtobuf.encodeTraces(data)
+        #expect(try OTLPProtobuf.decodeTraces(proto).traces == data)
+        #expect(data.spanCount == 4)
     }
 
     @Test func braintrustEventsCarryTheTree() async throws {
@@ -98,6 +99,28 @@ func sampleDocument() async throws -> (TraceDocument, SpanStore, URL) {
         #expect(page.contains(#"step-1 <\/script>"#))
         #expect(page.components(separatedBy: "</script>").count == 3)
         #expect(page.contains(document.rootSpanID))
+    }
+
+    @Test func deferredAttributesGiveTheSameJSON() async throws {
+        let (document, store, directory) = try await sampleDocument()
+        defer { store.close(); try? FileManager.default.removeItem(at: directory) }
+        let deferred = try #require(
+            try TraceDocument.load(rootSpanID: document.rootSpanID, attributes: .deferred, from: store.reader()))
+        #expect(deferred.spans.allSatisfy { $0.storedAttributes != nil && $0.span.attributes.isEmpty })
+        #expect(deferred.treeJSON == document.treeJSON)
+        #expect(try deferred.tracesData == document.tracesData)
+    }
+
+    @Test func storedAttributesNeedingRewriteAreRewritten() {
+        func plain(_ attributes: [Attribute]) -> String {
+            var writer = JSONWriter()
+            SpanJSON.storedAttributes(OTLPJSON.encodeAttributes(attributes, compact: true), into: &writer)
+            return writer.string
+        }
+        #expect(plain([Attribute("a", .string("{not an object}")), Attribute("n", .int(1))]) == #"{"a":"{not an object}","n":1}"#)
+        #expect(plain([Attribute("b", .bytes([1])), Attribute("e", .empty)]) == #"{"b":"AQ==","e":null}"#)
+        #expect(plain([Attribute("m", .kvlist([Attribute("x", .double(.nan))]))]) == #"{"m":{"x":"NaN"}}"#)
+        #expect(plain([Attribute("k", .int(1)), Attribute("k", .int(2))]) == #"{"k":1}"#)
     }
 
     @Test func treeJSONIsTheQueryAPIShape() async throws {

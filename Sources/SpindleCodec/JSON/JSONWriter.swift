@@ -85,17 +85,14 @@ public struct JSONWriter: Sendable {
 
     /// Decimal digits by hand: String(value) allocates, and this runs for every stored integer.
     private mutating func digits(_ value: UInt64) {
-        var magnitude = value
-        var buffer: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for 24 digits, written backwards
-        var count = 0
-        withUnsafeMutableBytes(of: &buffer) { digits in
-            repeat {
-                count += 1
-                digits[24 - count] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
-                magnitude /= 10
-            } while magnitude != 0
-            bytes.append(contentsOf: digits[(24 - count)...])
-        }
+        var divisor: UInt64 = 1
+        while divisor <= value / 10 { divisor *= 10 }
+        var remainder = value
+        repeat {
+            bytes.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: remainder / divisor))
+            remainder %= divisor
+            divisor /= 10
+        } while divisor > 0
     }
 
     /// A 64-bit integer as a decimal string, as the protobuf JSON mapping writes int64/uint64/fixed64.

@@ -78,7 +78,10 @@ struct QueryAPI: Sendable {
     func trace(_ rootSpanID: String, _ request: Request) async -> Response {
         let project = request.uri.queryParameters["project"].map(String.init)
         return await read { reader in
-            guard let document = try TraceDocument.load(rootSpanID: rootSpanID, project: project, from: reader) else {
+            guard
+                let document = try TraceDocument.load(
+                    rootSpanID: rootSpanID, project: project, attributes: .deferred, from: reader)
+            else {
                 return Self.error(.notFound, "no trace \(rootSpanID.lowercased())")
             }
             return Self.json(.ok, document.treeJSON)
@@ -92,7 +95,8 @@ struct QueryAPI: Sendable {
             guard let location = try reader.locate(spanID: spanID, rootSpanID: rootSpanID).first else {
                 return Self.error(.notFound, "no span \(spanID)")
             }
-            let spans = try reader.spans(rootSpanID: location.rootSpanID, project: location.project)
+            let spans = try reader.spans(
+                rootSpanID: location.rootSpanID, project: location.project, attributes: .deferred)
             let tree = TraceTree(stored: spans)
             guard let node = tree.index[spanID] else { return Self.error(.notFound, "no span \(spanID)") }
             var writer = JSONWriter(capacity: 4096)
