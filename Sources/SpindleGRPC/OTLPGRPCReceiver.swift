@@ -8,7 +8,8 @@ import SpindleServer
 /// `opentelemetry.proto.collector.trace.v1.TraceService/Export` over gRPC. Messages travel as raw bytes
 /// and are decoded by the same protobuf-c codec as OTLP/HTTP; the answer comes after the SQLite commit.
 public struct OTLPGRPCTraceService: RegistrableRPCService {
-    static let export = MethodDescriptor(
+    /// `opentelemetry.proto.collector.trace.v1.TraceService/Export`, for clients too.
+    public static let export = MethodDescriptor(
         fullyQualifiedService: "opentelemetry.proto.collector.trace.v1.TraceService", method: "Export")
 
     let ingest: OTLPIngest
@@ -27,7 +28,7 @@ public struct OTLPGRPCTraceService: RegistrableRPCService {
         router.registerHandler(
             forMethod: Self.export,
             deserializer: OTLPRequestDeserializer(limits: limits, maxMessageBytes: maxMessageBytes),
-            serializer: RawBytesSerializer()
+            serializer: RawBytesCoder()
         ) { request, _ in
             let single = try await ServerRequest(stream: request)
             let response = try await export(single.message, metadata: single.metadata)
@@ -67,9 +68,16 @@ public struct OTLPGRPCTraceService: RegistrableRPCService {
     }
 }
 
-/// Responses are already encoded by protobuf-c; gRPC sends the bytes as they are.
-struct RawBytesSerializer: MessageSerializer {
-    func serialize<Bytes: GRPCContiguousBytes>(_ message: [UInt8]) throws -> Bytes { Bytes(message) }
+/// Messages as the bytes they are, both ways: Spindle's responses are already encoded by protobuf-c,
+/// and clients (tests, benchmarks) send pre-encoded requests.
+public struct RawBytesCoder: MessageSerializer, MessageDeserializer {
+    public init() {}
+
+    public func serialize<Bytes: GRPCContiguousBytes>(_ message: [UInt8]) throws -> Bytes { Bytes(message) }
+
+    public func deserialize<Bytes: GRPCContiguousBytes>(_ serializedMessageBytes: Bytes) throws -> [UInt8] {
+        serializedMessageBytes.withUnsafeBytes { Array($0) }
+    }
 }
 
 /// Decodes the (already decompressed) request in place. A failure travels to the handler as the

@@ -1,5 +1,6 @@
 public import GRPCCore
 import GRPCNIOTransportHTTP2
+import SpindleGRPC
 
 extension SpindleTestServer {
     /// Calls `TraceService/Export` on the test server's gRPC port with a raw request body.
@@ -17,20 +18,9 @@ extension SpindleTestServer {
             options.maxRequestMessageBytes = 256 << 20
             return try await client.unary(
                 request: ClientRequest(message: body, metadata: metadata),
-                descriptor: MethodDescriptor(
-                    fullyQualifiedService: "opentelemetry.proto.collector.trace.v1.TraceService", method: "Export"),
-                serializer: BytesSerializer(), deserializer: BytesDeserializer(), options: options
+                descriptor: OTLPGRPCTraceService.export, serializer: RawBytesCoder(), deserializer: RawBytesCoder(),
+                options: options
             ) { response in response.accepted.flatMap { $0.message } }
         }
-    }
-}
-
-struct BytesSerializer: MessageSerializer {
-    func serialize<Bytes: GRPCContiguousBytes>(_ message: [UInt8]) throws -> Bytes { Bytes(message) }
-}
-
-struct BytesDeserializer: MessageDeserializer {
-    func deserialize<Bytes: GRPCContiguousBytes>(_ serializedMessageBytes: Bytes) throws -> [UInt8] {
-        serializedMessageBytes.withUnsafeBytes { Array($0) }
     }
 }

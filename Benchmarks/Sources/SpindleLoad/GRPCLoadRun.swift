@@ -11,6 +11,7 @@ struct GRPCLoadRun {
     let connections: Int
     let duration: Double
     let pid: Int32?
+    var requestsPerConnection: Int? = nil
 
     static let export = MethodDescriptor(
         fullyQualifiedService: "opentelemetry.proto.collector.trace.v1.TraceService", method: "Export")
@@ -39,7 +40,7 @@ struct GRPCLoadRun {
                         var sent: UInt32 = 0
                         var options = CallOptions.defaults
                         options.maxRequestMessageBytes = 64 << 20
-                        while ContinuousClock.now < deadline {
+                        while ContinuousClock.now < deadline && requestsPerConnection.map({ Int(sent) < $0 }) ?? true {
                             let index = Int(sent) % mine.count
                             mine[index].renew(generation: UInt32(worker + 1) << 24 | (sent + 1))
                             sent += 1

@@ -72,7 +72,8 @@ struct SpindleLoad: AsyncParsableCommand {
         case .grpc:
             guard !json else { throw ValidationError("gRPC carries protobuf only; drop --json") }
             result = try await GRPCLoadRun(
-                host: host, port: port, requests: requests, connections: connections, duration: duration, pid: pid
+                host: host, port: port, requests: requests, connections: connections, duration: duration, pid: pid,
+                requestsPerConnection: totalRequests.map { max(1, $0 / connections) }
             ).execute()
         }
         let seconds = result.elapsed
