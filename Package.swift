@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.0"),
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.0"),
+        // Already resolved through the gRPC transport; used for SHA-256 (prompt version hashes).
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.0"..<"5.0.0"),
     ],
     targets: [
         // System libraries, found through pkg-config.
@@ -42,21 +44,27 @@ let package = Package(
         .target(name: "SpindleTree"),
         // OTLP protobuf (through protobuf-c) and OTLP JSON, to and from the model.
         .target(name: "SpindleCodec", dependencies: ["SpindleModel", "COTLP"]),
+        // LLM calls in spans: the conventions, the price table, prompt identity, monitor events.
+        .target(
+            name: "SpindleLLM",
+            dependencies: ["SpindleModel", "SpindleCodec", .product(name: "Crypto", package: "swift-crypto")],
+            resources: [.copy("Resources/prices.json")]),
         // SQLite: schema, migrations, the group-committing writer, readers.
         .target(
             name: "SpindleStore",
             dependencies: [
-                "SpindleModel", "SpindleCodec", "CSQLite",
+                "SpindleModel", "SpindleCodec", "SpindleLLM", "CSQLite",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
         // One trace out: tree JSON, OTLP, Braintrust, Perfetto, HTML and the terminal waterfall.
-        .target(name: "SpindleExport", dependencies: ["SpindleModel", "SpindleCodec", "SpindleStore", "SpindleTree"]),
+        .target(
+            name: "SpindleExport", dependencies: ["SpindleModel", "SpindleCodec", "SpindleStore", "SpindleTree", "SpindleLLM"]),
         // OTLP/HTTP receiver and health endpoint on Hummingbird.
         .target(
             name: "SpindleServer",
             dependencies: [
-                "SpindleModel", "SpindleCodec", "SpindleStore", "SpindleTree", "SpindleExport",
+                "SpindleModel", "SpindleCodec", "SpindleStore", "SpindleTree", "SpindleExport", "SpindleLLM",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "CompressNIO", package: "compress-nio"),
@@ -92,7 +100,7 @@ let package = Package(
             name: "SpindleCLI",
             dependencies: [
                 "SpindleServer", "SpindleGRPC", "SpindleStore", "SpindleCodec", "SpindleModel", "SpindleExport",
-                "SpindleTree",
+                "SpindleTree", "SpindleLLM",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -103,6 +111,7 @@ let package = Package(
 
         .testTarget(name: "SpindleModelTests", dependencies: ["SpindleModel"]),
         .testTarget(name: "SpindleTreeTests", dependencies: ["SpindleTree"]),
+        .testTarget(name: "SpindleLLMTests", dependencies: ["SpindleLLM", "SpindleModel", "SpindleCodec"]),
         .testTarget(
             name: "SpindleExportTests",
             dependencies: ["SpindleExport", "SpindleStore", "SpindleCodec", "SpindleModel", "SpindleTesting"]),

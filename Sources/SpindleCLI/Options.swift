@@ -68,3 +68,11 @@ struct ByteCount: ExpressibleByArgument, CustomStringConvertible {
 }
 
 import Foundation
+
+/// `on` or `off`.
+enum Switch: String, ExpressibleByArgument, CustomStringConvertible {
+    case on
+    case off
+
+    var description: String { rawValue }
+}

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import SpindleGRPC
+import SpindleLLM
 import SpindleServer
 import SpindleStore
 
@@ -12,12 +13,15 @@ struct Serve: AsyncParsableCommand {
         discussion: """
             Listens for OTLP/HTTP on --http (POST /v1/traces, protobuf or JSON, gzip or deflate) and OTLP/gRPC on --grpc (TraceService/Export), and answers only after the spans are committed to the database. Both listeners share one store and one writer. GET /healthz answers once the store is open and the listeners are up.
 
+            LLM calls in the spans (OTel GenAI, OpenInference, OpenLLMetry, Braintrust and Langfuse attributes) are normalized as they arrive: model, messages, tokens, parameters, prompt version, cost. Costs missing from the spans are computed from the bundled price table, or from --prices FILE (the same JSON format: {"as_of", "models":[{"match", "input", "output", "cached_input", "cache_write"}]}, USD per million tokens).
+
             SIGINT or SIGTERM stops accepting requests, commits what is queued and closes the database.
 
             Examples:
               spindle serve
               spindle serve --db /var/lib/spindle/traces.db --durability full
               spindle serve --http 0.0.0.0:4318 --grpc off
+              spindle serve --prices ./our-prices.json
             """)
 
     @OptionGroup var database: DatabaseOptions
@@ -48,6 +52,14 @@ struct Serve: AsyncParsableCommand {
             valueName: "bytes"))
     var maxQueue: ByteCount = ByteCount(bytes: 64 << 20)
 
+    @Option(help: ArgumentHelp("A price table (JSON) to use instead of the bundled one.", valueName: "file"))
+    var prices: String?
+
+    @Option(
+        name: .customLong("llm-extraction"),
+        help: ArgumentHelp("Find and normalize LLM calls in incoming spans.", valueName: "on|off"))
+    var llmExtraction: Switch = .on
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: Logger.Level = .info
 
@@ -60,11 +72,19 @@ struct Serve: AsyncParsableCommand {
         }
         let logger = Logger(label: "spindle")
 
+        let priceTable: PriceTable
+        do {
+            priceTable = try prices.map { path throws(PriceTable.LoadError) in try PriceTable.load(path: path) } ?? .bundled
+        } catch {
+            throw ValidationError("--prices: \(error)")
+        }
+        let extractor = llmExtraction == .on ? LLMExtractor(prices: priceTable) : nil
+
         let store: SpanStore
         do {
             store = try SpanStore(
                 path: database.db,
-                options: StoreOptions(durability: durability, maxQueuedBytes: maxQueue.bytes),
+                options: StoreOptions(durability: durability, maxQueuedBytes: maxQueue.bytes, llmExtractor: extractor),
                 logger: Logger(label: "spindle.store"))
         } catch {
             throw ValidationError("cannot open the database at \(database.db): \(error)")
@@ -93,7 +113,8 @@ struct Serve: AsyncParsableCommand {
             "Spindle starting",
             metadata: [
                 "db": "\(database.db)", "http": "\(http)", "grpc": "\(grpc)", "max_body": "\(maxBody)",
-                "durability": "\(durability.rawValue)",
+                "durability": "\(durability.rawValue)", "llm_extraction": "\(llmExtraction)",
+                "prices": "\(prices ?? "bundled") (as of \(priceTable.asOf), \(priceTable.entries.count) models)",
             ])
         try await group.run()
         store.close()

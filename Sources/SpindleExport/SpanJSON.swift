@@ -28,7 +28,34 @@ public enum SpanJSON {
         optional(summary.rootName, into: &writer)
         writer.raw(",\"root_service\":")
         optional(summary.rootService, into: &writer)
+        writer.raw(",")
+        totals(summary.llm, into: &writer)
         writer.raw("}")
+    }
+
+    /// `"llm_calls":…,"input_tokens":…,"output_tokens":…,"total_tokens":…,"cost_usd":…` (no braces).
+    public static func totals(_ totals: LLMTotals, into writer: inout JSONWriter) {
+        writer.raw("\"llm_calls\":")
+        writer.number(totals.calls)
+        writer.raw(",\"input_tokens\":")
+        writer.number(totals.inputTokens)
+        writer.raw(",\"output_tokens\":")
+        writer.number(totals.outputTokens)
+        writer.raw(",\"total_tokens\":")
+        writer.number(totals.totalTokens)
+        writer.raw(",\"cost_usd\":")
+        writer.number(totals.costUSD)
+    }
+
+    /// What a span object shows of LLM calls: its own (`llm`) and its subtree's totals (`subtree`).
+    public struct LLMParts {
+        public var call: StoredLLMCall?
+        public var subtree: LLMTotals?
+
+        public init(call: StoredLLMCall?, subtree: LLMTotals?) {
+            self.call = call
+            self.subtree = subtree
+        }
     }
 
     /// A page of trace summaries: `{"traces":[...],"next_cursor":...}` (API and `spindle traces --json`).
@@ -83,7 +110,8 @@ public enum SpanJSON {
 
     /// One span as a flat object. `node` adds the tree's findings (missing parent, other parents, cycle).
     public static func span(
-        _ stored: StoredSpan, node: TraceTree.Node?, into writer: inout JSONWriter, shared: SharedParts? = nil
+        _ stored: StoredSpan, node: TraceTree.Node?, into writer: inout JSONWriter, shared: SharedParts? = nil,
+        llm: LLMParts? = nil
     ) {
         let span = stored.span
         writer.raw("{")
@@ -143,6 +171,15 @@ public enum SpanJSON {
         writer.raw("],")
         let parts = shared?.bytes(for: stored) { resourceAndScope(stored) } ?? resourceAndScope(stored)
         writer.rawBytes(parts)
+        if let call = llm?.call {
+            writer.raw(",\"llm\":")
+            writer.rawBytes(call.json)
+        }
+        if let subtree = llm?.subtree {
+            writer.raw(",\"subtree\":{")
+            totals(subtree, into: &writer)
+            writer.raw("}")
+        }
         if let node {
             if node.missingParent { writer.raw(",\"missing_parent\":true") }
             if node.cycleBroken { writer.raw(",\"cycle_broken\":true") }
@@ -213,7 +250,8 @@ public enum SpanJSON {
     }
 
     /// The forest as nested nodes, written with an explicit stack (traces can be 10,000 levels deep).
-    public static func tree(_ tree: TraceTree, spans: [StoredSpan], into writer: inout JSONWriter) {
+    public static func tree(_ document: TraceDocument, into writer: inout JSONWriter) {
+        let tree = document.tree
         writer.raw("[")
         // Each frame: the sibling list being written and the position in it.
         var stack: [(siblings: [Int], next: Int)] = [(tree.roots, 0)]
@@ -227,8 +265,9 @@ public enum SpanJSON {
             }
             stack[top].next += 1
             if next > 0 { writer.raw(",") }
-            let node = tree.nodes[siblings[next]]
-            let span = spans[node.span].span
+            let nodeIndex = siblings[next]
+            let node = tree.nodes[nodeIndex]
+            let span = document.spans[node.span].span
             writer.raw("{\"span_id\":\"")
             writer.rawUTF8(span.spanID.hex)
             writer.raw("\",\"name\":")
@@ -241,6 +280,13 @@ public enum SpanJSON {
             writer.string(span.status.code.description)
             if node.missingParent { writer.raw(",\"missing_parent\":true") }
             if node.cycleBroken { writer.raw(",\"cycle_broken\":true") }
+            if document.llmCall(nodeIndex) != nil { writer.raw(",\"llm\":true") }
+            let subtree = document.subtreeTotals[nodeIndex]
+            if subtree.calls > 0 {
+                writer.raw(",\"subtree\":{")
+                totals(subtree, into: &writer)
+                writer.raw("}")
+            }
             writer.raw(",\"children\":[")
             stack.append((node.children, 0))
         }

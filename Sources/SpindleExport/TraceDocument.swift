@@ -9,12 +9,33 @@ public struct TraceDocument: Sendable {
     public var summary: TraceSummary
     public var spans: [StoredSpan]
     public var tree: TraceTree
+    /// The LLM calls found in the spans, by span id.
+    public var llmCalls: [String: StoredLLMCall]
+    /// LLM totals of each tree node's subtree (the node and everything below it), by node index:
+    /// computed on read, so they are right however late children arrived.
+    public var subtreeTotals: [LLMTotals]
 
-    public init(rootSpanID: String, summary: TraceSummary, spans: [StoredSpan]) {
+    public init(rootSpanID: String, summary: TraceSummary, spans: [StoredSpan], llmCalls: [String: StoredLLMCall] = [:]) {
         self.rootSpanID = rootSpanID
         self.summary = summary
         self.spans = spans
-        self.tree = TraceTree(stored: spans)
+        self.llmCalls = llmCalls
+        let tree = TraceTree(stored: spans)
+        self.tree = tree
+        var totals = [LLMTotals](repeating: LLMTotals(), count: tree.nodes.count)
+        if !llmCalls.isEmpty {
+            // Children come after their parent in depth-first order: walking it backwards sums bottom-up.
+            for node in tree.depthFirst.reversed() {
+                if let call = llmCalls[spans[tree.nodes[node].span].span.spanID.hex] { totals[node].add(call) }
+                for child in tree.nodes[node].children { totals[node] = totals[node] + totals[child] }
+            }
+        }
+        subtreeTotals = totals
+    }
+
+    /// The LLM call of a tree node's span, if it is one.
+    public func llmCall(_ node: Int) -> StoredLLMCall? {
+        llmCalls.isEmpty ? nil : llmCalls[spans[tree.nodes[node].span].span.spanID.hex]
     }
 
     /// Reads a trace; nil when no span of it is stored. `.deferred` attributes suit callers that only
@@ -27,7 +48,8 @@ public struct TraceDocument: Sendable {
         guard let first = spans.first,
             let summary = try reader.traceSummary(rootSpanID: rootSpanID, project: project ?? first.project)
         else { return nil }
-        return TraceDocument(rootSpanID: rootSpanID, summary: summary, spans: spans)
+        let llmCalls = try reader.llmCalls(rootSpanID: rootSpanID, project: project ?? first.project)
+        return TraceDocument(rootSpanID: rootSpanID, summary: summary, spans: spans, llmCalls: llmCalls)
     }
 
     /// The stored span behind a tree node.
@@ -50,10 +72,12 @@ public struct TraceDocument: Sendable {
         let shared = SpanJSON.SharedParts()
         for (index, node) in tree.nodes.enumerated() {
             if index > 0 { writer.raw(",") }
-            SpanJSON.span(spans[node.span], node: node, into: &writer, shared: shared)
+            SpanJSON.span(
+                spans[node.span], node: node, into: &writer, shared: shared,
+                llm: SpanJSON.LLMParts(call: llmCall(index), subtree: subtreeTotals[index]))
         }
         writer.raw("],\"tree\":")
-        SpanJSON.tree(tree, spans: spans, into: &writer)
+        SpanJSON.tree(self, into: &writer)
         writer.raw("}")
     }
 

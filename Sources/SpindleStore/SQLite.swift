@@ -86,6 +86,12 @@ final class SQLiteStatement {
     func bind(_ index: Int32, _ value: Int32) { sqlite3_bind_int64(handle, index, Int64(value)) }
     func bind(_ index: Int32, _ value: Double) { sqlite3_bind_double(handle, index, value) }
     func bindNull(_ index: Int32) { sqlite3_bind_null(handle, index) }
+    func bind(_ index: Int32, _ value: Int?) {
+        if let value { bind(index, value) } else { bindNull(index) }
+    }
+    func bind(_ index: Int32, _ value: Double?) {
+        if let value { bind(index, value) } else { bindNull(index) }
+    }
 
     func bind(_ index: Int32, _ value: String) {
         var value = value

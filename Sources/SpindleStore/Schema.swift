@@ -77,6 +77,53 @@ enum Schema {
                     ORDER BY r.start_time_unix_nano LIMIT 1)
             FROM spans s GROUP BY s.project, s.root_span_id;
         """,
+        // 3: LLM calls found in spans (the normalized call as JSON, with the columns queries filter on),
+        // the prompt versions they used, and LLM totals per trace. Spans stored before this migration are
+        // not read for LLM calls.
+        """
+        CREATE TABLE llm_calls (
+            id INTEGER PRIMARY KEY,
+            project TEXT NOT NULL,
+            root_span_id TEXT NOT NULL,
+            span_id TEXT NOT NULL,
+            start_time_unix_nano INTEGER NOT NULL,
+            service TEXT,                             -- the resource's service.name
+            model TEXT,
+            request_model TEXT,
+            prompt_id TEXT,
+            version_hash TEXT,
+            latency_ms REAL NOT NULL,
+            input_tokens INTEGER,
+            output_tokens INTEGER,
+            total_tokens INTEGER,
+            cost_usd REAL,                            -- NULL when unknown, never 0 for unknown
+            score REAL,                               -- mean of the call's scores
+            flagged INTEGER NOT NULL,                 -- a score below 0.3
+            is_error INTEGER NOT NULL,
+            counted INTEGER NOT NULL,                 -- 0: an agent span carrying its children's usage
+            call TEXT NOT NULL,                       -- the normalized call (LLMCallJSON)
+            UNIQUE (project, root_span_id, span_id)
+        );
+        CREATE INDEX llm_calls_by_prompt ON llm_calls (project, prompt_id, version_hash, start_time_unix_nano)
+            WHERE prompt_id IS NOT NULL;
+        CREATE INDEX llm_calls_by_start ON llm_calls (start_time_unix_nano);
+        CREATE TABLE prompt_versions (
+            project TEXT NOT NULL,
+            prompt_id TEXT NOT NULL,
+            version_hash TEXT NOT NULL,
+            version TEXT,                             -- the label the spans gave, if any
+            template TEXT,
+            implicit INTEGER NOT NULL,                -- identified by its template or system instructions
+            first_seen_unix_nano INTEGER NOT NULL,
+            last_seen_unix_nano INTEGER NOT NULL,
+            PRIMARY KEY (project, prompt_id, version_hash)
+        ) WITHOUT ROWID;
+        ALTER TABLE traces ADD COLUMN llm_calls INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE traces ADD COLUMN input_tokens INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE traces ADD COLUMN output_tokens INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE traces ADD COLUMN total_tokens INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE traces ADD COLUMN cost_usd REAL NOT NULL DEFAULT 0;
+        """,
     ]
 
     static var currentVersion: Int { migrations.count }

@@ -1,5 +1,6 @@
 import SpindleModel
 import SpindleCodec
+import SpindleLLM
 
 /// A span encoded into the column values the store writes. Built on the caller's task, not on the
 /// writer thread, so that encoding runs in parallel with SQLite work.
@@ -11,8 +12,10 @@ struct SpanRecord {
     var attributes: [UInt8]
     var events: [UInt8]?
     var links: [UInt8]?
+    /// The LLM call in the span, when there is one and extraction is on.
+    var llm: LLMRecord?
 
-    init(_ span: Span) {
+    init(_ span: Span, extractor: LLMExtractor?) {
         self.span = span
         // Braintrust's tree model: for OTLP, the trace id is the root span id.
         rootSpanID = span.traceID.hex
@@ -21,9 +24,23 @@ struct SpanRecord {
         attributes = OTLPJSON.encodeAttributes(span.attributes, compact: true)
         events = span.events.isEmpty ? nil : OTLPJSON.encodeEvents(span.events, compact: true)
         links = span.links.isEmpty ? nil : OTLPJSON.encodeLinks(span.links, compact: true)
+        llm = extractor?.extract(span).map(LLMRecord.init)
     }
 
-    var encodedSize: Int { 200 + span.name.utf8.count + attributes.count + (events?.count ?? 0) + (links?.count ?? 0) }
+    var encodedSize: Int {
+        200 + span.name.utf8.count + attributes.count + (events?.count ?? 0) + (links?.count ?? 0) + (llm?.json.count ?? 0)
+    }
+}
+
+/// An LLM call ready for the `llm_calls` table.
+struct LLMRecord {
+    var call: LLMCall
+    var json: [UInt8]
+
+    init(_ call: LLMCall) {
+        self.call = call
+        json = LLMCallJSON.encode(call)
+    }
 }
 
 /// Resource and scope attributes in key order. Senders build them from hash maps, so the same resource
@@ -79,9 +96,9 @@ struct EncodedBatch {
     var encodedSize: Int
     var spanCount: Int
 
-    static let empty = EncodedBatch(project: "", traces: TracesData())
+    static let empty = EncodedBatch(project: "", traces: TracesData(), extractor: nil)
 
-    init(project: String, traces: TracesData) {
+    init(project: String, traces: TracesData, extractor: LLMExtractor?) {
         self.project = project
         var groups: [Group] = []
         var size = 0
@@ -89,7 +106,7 @@ struct EncodedBatch {
         for resourceSpans in traces.resourceSpans {
             let resource = ResourceRecord(resourceSpans)
             for scopeSpans in resourceSpans.scopeSpans where !scopeSpans.spans.isEmpty {
-                let spans = scopeSpans.spans.map(SpanRecord.init)
+                let spans = scopeSpans.spans.map { SpanRecord($0, extractor: extractor) }
                 size += spans.reduce(0) { $0 + $1.encodedSize }
                 count += spans.count
                 groups.append(Group(resource: resource, scope: ScopeRecord(scopeSpans), spans: spans))

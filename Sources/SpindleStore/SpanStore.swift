@@ -1,5 +1,6 @@
 import Foundation
 public import Logging
+public import SpindleLLM
 public import SpindleModel
 
 /// How the store trades durability for speed. In WAL mode, `normal` survives a crash of the process
@@ -17,11 +18,14 @@ public struct StoreOptions: Sendable {
     public var maxSpansPerTransaction: Int
     /// What `overloaded` asks the client to wait.
     public var retryAfterSeconds: Int
+    /// Finds LLM calls in incoming spans (stored in `llm_calls`); nil turns extraction off.
+    public var llmExtractor: LLMExtractor?
 
     public init(
         durability: Durability = .normal, maxQueuedBytes: Int = 64 << 20, maxSpansPerTransaction: Int = 50_000,
-        retryAfterSeconds: Int = 1
+        retryAfterSeconds: Int = 1, llmExtractor: LLMExtractor? = LLMExtractor(prices: .bundled)
     ) {
+        self.llmExtractor = llmExtractor
         self.durability = durability
         self.maxQueuedBytes = maxQueuedBytes
         self.maxSpansPerTransaction = maxSpansPerTransaction
@@ -97,7 +101,7 @@ public final class SpanStore: Sendable {
 
     /// Stores `traces` under `project`; returns once they are committed.
     public func write(_ traces: TracesData, project: String = "default") async throws(StoreError) -> WriteResult {
-        let box = BatchBox(EncodedBatch(project: project, traces: traces))
+        let box = BatchBox(EncodedBatch(project: project, traces: traces, extractor: options.llmExtractor))
         if box.batch.spanCount == 0 { return WriteResult() }
         let result: Result<WriteResult, StoreError> = await withCheckedContinuation { continuation in
             queue.enqueue(box) { continuation.resume(returning: $0) }

@@ -1,4 +1,5 @@
 import CSQLite
+import SpindleLLM
 import SpindleModel
 
 /// Owns the write connection and its prepared statements; used only from the writer thread.
@@ -10,6 +11,8 @@ final class SpanWriter {
     private let insertScope: SQLiteStatement
     private let selectScope: SQLiteStatement
     private let upsertTrace: SQLiteStatement
+    private let insertLLMCall: SQLiteStatement
+    private let upsertPromptVersion: SQLiteStatement
     private let begin: SQLiteStatement
     private let commit: SQLiteStatement
     // Row ids of resources and scopes seen before; cleared on rollback (the rows may be gone).
@@ -46,15 +49,38 @@ final class SpanWriter {
         upsertTrace = try connection.prepare(
             """
             INSERT INTO traces (project, root_span_id, start_time_unix_nano, end_time_unix_nano, span_count,
-                error_count, root_name, root_service)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                error_count, root_name, root_service, llm_calls, input_tokens, output_tokens, total_tokens, cost_usd)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
             ON CONFLICT (project, root_span_id) DO UPDATE SET
                 start_time_unix_nano = min(start_time_unix_nano, excluded.start_time_unix_nano),
                 end_time_unix_nano = max(end_time_unix_nano, excluded.end_time_unix_nano),
                 span_count = span_count + excluded.span_count,
                 error_count = error_count + excluded.error_count,
                 root_name = coalesce(root_name, excluded.root_name),
-                root_service = coalesce(root_service, excluded.root_service)
+                root_service = coalesce(root_service, excluded.root_service),
+                llm_calls = llm_calls + excluded.llm_calls,
+                input_tokens = input_tokens + excluded.input_tokens,
+                output_tokens = output_tokens + excluded.output_tokens,
+                total_tokens = total_tokens + excluded.total_tokens,
+                cost_usd = cost_usd + excluded.cost_usd
+            """)
+        insertLLMCall = try connection.prepare(
+            """
+            INSERT OR IGNORE INTO llm_calls (project, root_span_id, span_id, start_time_unix_nano, service, model,
+                request_model, prompt_id, version_hash, latency_ms, input_tokens, output_tokens, total_tokens, cost_usd,
+                score, flagged, is_error, counted, call)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
+            """)
+        upsertPromptVersion = try connection.prepare(
+            """
+            INSERT INTO prompt_versions (project, prompt_id, version_hash, version, template, implicit,
+                first_seen_unix_nano, last_seen_unix_nano)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+            ON CONFLICT (project, prompt_id, version_hash) DO UPDATE SET
+                version = coalesce(version, excluded.version),
+                template = coalesce(template, excluded.template),
+                first_seen_unix_nano = min(first_seen_unix_nano, excluded.first_seen_unix_nano),
+                last_seen_unix_nano = max(last_seen_unix_nano, excluded.last_seen_unix_nano)
             """)
         begin = try connection.prepare("BEGIN IMMEDIATE")
         commit = try connection.prepare("COMMIT")
@@ -84,6 +110,7 @@ final class SpanWriter {
         var result = WriteResult()
         // Keyed by trace id, not its hex text: this runs on the writer thread for every span.
         var summaries: [TraceID: TraceSummaryDelta] = [:]
+        var prompts: [PromptVersionKey: PromptVersionDelta] = [:]
         for groupIndex in batch.groups.indices {
             let resourceID = try resourceID(batch.groups[groupIndex].resource)
             let scopeID = try scopeID(batch.groups[groupIndex].scope)
@@ -115,8 +142,16 @@ final class SpanWriter {
                 try statement.withText(13, record.attributes) { () throws(SQLiteError) in _ = try statement.step() }
                 if connection.changes == 1 {
                     result.stored += 1
-                    summaries[span.traceID, default: TraceSummaryDelta(span)].add(
-                        span, service: batch.groups[groupIndex].resource.serviceName)
+                    let service = batch.groups[groupIndex].resource.serviceName
+                    summaries[span.traceID, default: TraceSummaryDelta(span)].add(span, service: service)
+                    if let llm = record.llm {
+                        try insertLLMCall(llm, record: record, project: batch.project, service: service)
+                        if !llm.call.isAggregate { summaries[span.traceID]!.add(llm.call) }
+                        if let prompt = llm.call.prompt {
+                            prompts[PromptVersionKey(id: prompt.id, versionHash: prompt.versionHash), default: PromptVersionDelta(prompt)]
+                                .saw(at: span.startTimeUnixNano)
+                        }
+                    }
                 } else {
                     result.duplicates += 1
                 }
@@ -131,10 +166,55 @@ final class SpanWriter {
             upsertTrace.bind(6, delta.errors)
             upsertTrace.bind(7, delta.rootName)
             upsertTrace.bind(8, delta.rootService)
+            upsertTrace.bind(9, delta.llmCalls)
+            upsertTrace.bind(10, delta.inputTokens)
+            upsertTrace.bind(11, delta.outputTokens)
+            upsertTrace.bind(12, delta.totalTokens)
+            upsertTrace.bind(13, delta.costUSD)
             defer { upsertTrace.reset() }
             try upsertTrace.step()
         }
+        for (key, delta) in prompts {
+            let statement = upsertPromptVersion
+            statement.bind(1, batch.project)
+            statement.bind(2, key.id)
+            statement.bind(3, key.versionHash)
+            statement.bind(4, delta.version)
+            statement.bind(5, delta.template)
+            statement.bind(6, delta.isImplicit ? 1 : 0)
+            statement.bind(7, delta.firstSeen)
+            statement.bind(8, delta.lastSeen)
+            defer { statement.reset() }
+            try statement.step()
+        }
         return result
+    }
+
+    private func insertLLMCall(_ llm: LLMRecord, record: SpanRecord, project: String, service: String?)
+        throws(SQLiteError)
+    {
+        let call = llm.call
+        let statement = insertLLMCall
+        statement.bind(1, project)
+        statement.bind(2, record.rootSpanID)
+        statement.bind(3, record.spanID)
+        statement.bind(4, record.span.startTimeUnixNano)
+        statement.bind(5, service)
+        statement.bind(6, call.model)
+        statement.bind(7, call.requestModel)
+        statement.bind(8, call.prompt?.id)
+        statement.bind(9, call.prompt?.versionHash)
+        statement.bind(10, call.latencyMs)
+        statement.bind(11, call.tokens.input)
+        statement.bind(12, call.tokens.output)
+        statement.bind(13, call.tokens.total)
+        statement.bind(14, call.cost.usd)
+        statement.bind(15, call.meanScore)
+        statement.bind(16, call.isFlagged ? 1 : 0)
+        statement.bind(17, call.isError ? 1 : 0)
+        statement.bind(18, call.isAggregate ? 0 : 1)
+        defer { statement.reset() }
+        try statement.withText(19, llm.json) { () throws(SQLiteError) in _ = try statement.step() }
     }
 
     private func resourceID(_ record: ResourceRecord) throws(SQLiteError) -> Int64 {
@@ -185,6 +265,11 @@ final class SpanWriter {
         var errors = 0
         var rootName: String?
         var rootService: String?
+        var llmCalls = 0
+        var inputTokens = 0
+        var outputTokens = 0
+        var totalTokens = 0
+        var costUSD = 0.0
 
         init(_ first: Span) {
             start = first.startTimeUnixNano
@@ -200,6 +285,39 @@ final class SpanWriter {
                 rootName = span.name
                 rootService = service
             }
+        }
+
+        mutating func add(_ call: LLMCall) {
+            llmCalls += 1
+            inputTokens += call.tokens.input ?? 0
+            outputTokens += call.tokens.output ?? 0
+            totalTokens += call.tokens.total ?? 0
+            costUSD += call.cost.usd ?? 0
+        }
+    }
+
+    private struct PromptVersionKey: Hashable {
+        var id: String
+        var versionHash: String
+    }
+
+    /// What one batch adds to a prompt version's row.
+    private struct PromptVersionDelta {
+        var version: String?
+        var template: String?
+        var isImplicit: Bool
+        var firstSeen = UInt64.max
+        var lastSeen = UInt64.min
+
+        init(_ prompt: PromptReference) {
+            version = prompt.version
+            template = prompt.template
+            isImplicit = prompt.isImplicit
+        }
+
+        mutating func saw(at time: UInt64) {
+            firstSeen = min(firstSeen, time)
+            lastSeen = max(lastSeen, time)
         }
     }
 

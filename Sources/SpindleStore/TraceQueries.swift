@@ -14,6 +14,8 @@ public struct TraceSummary: Sendable, Hashable {
     public var rootService: String?
     /// Spans whose first parent is not (yet) in the trace.
     public var orphanCount: Int
+    /// LLM calls in the trace (agent spans carrying aggregate usage not counted) and their totals.
+    public var llm = LLMTotals()
 
     public var durationNanos: UInt64 { endTimeUnixNano >= startTimeUnixNano ? endTimeUnixNano - startTimeUnixNano : 0 }
 }
@@ -81,7 +83,7 @@ extension StoreReader {
         let statement = try prepare(
             """
             SELECT project, root_span_id, start_time_unix_nano, end_time_unix_nano, span_count, error_count,
-                root_name, root_service
+                root_name, root_service, llm_calls, input_tokens, output_tokens, total_tokens, cost_usd
             FROM traces t
             WHERE (?1 IS NULL OR project = ?1)
                 AND (?2 IS NULL OR start_time_unix_nano >= ?2) AND (?3 IS NULL OR start_time_unix_nano < ?3)
@@ -129,7 +131,8 @@ extension StoreReader {
                     project: statement.string(0), rootSpanID: statement.string(1),
                     startTimeUnixNano: statement.uint64(2), endTimeUnixNano: statement.uint64(3),
                     spanCount: Int(statement.int64(4)), errorCount: Int(statement.int64(5)),
-                    rootName: statement.optionalString(6), rootService: statement.optionalString(7), orphanCount: 0))
+                    rootName: statement.optionalString(6), rootService: statement.optionalString(7), orphanCount: 0,
+                    llm: LLMTotals(statement, from: 8)))
         }
         var next: TraceCursor?
         if traces.count > limit {
@@ -146,7 +149,8 @@ extension StoreReader {
     public func traceSummary(rootSpanID: String, project: String) throws -> TraceSummary? {
         let statement = try prepare(
             """
-            SELECT start_time_unix_nano, end_time_unix_nano, span_count, error_count, root_name, root_service
+            SELECT start_time_unix_nano, end_time_unix_nano, span_count, error_count, root_name, root_service,
+                llm_calls, input_tokens, output_tokens, total_tokens, cost_usd
             FROM traces WHERE project = ?1 AND root_span_id = ?2
             """)
         statement.bind(1, project)
@@ -156,7 +160,7 @@ extension StoreReader {
             project: project, rootSpanID: rootSpanID, startTimeUnixNano: statement.uint64(0),
             endTimeUnixNano: statement.uint64(1), spanCount: Int(statement.int64(2)), errorCount: Int(statement.int64(3)),
             rootName: statement.optionalString(4), rootService: statement.optionalString(5),
-            orphanCount: try orphanCount(project: project, rootSpanID: rootSpanID))
+            orphanCount: try orphanCount(project: project, rootSpanID: rootSpanID), llm: LLMTotals(statement, from: 6))
     }
 
     /// Spans of the trace whose first parent is not stored.

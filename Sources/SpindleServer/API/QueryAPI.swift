@@ -5,12 +5,13 @@ import NIOCore
 import NIOPosix
 import SpindleCodec
 import SpindleExport
+import SpindleLLM
 import SpindleModel
 import SpindleStore
 import SpindleTree
 
-/// `GET /api/v1/traces`, `/api/v1/traces/{root_span_id}`, `/api/v1/spans/{span_id}[?root_span_id=]`:
-/// JSON reads of the store.
+/// `GET /api/v1/traces`, `/api/v1/traces/{root_span_id}`, `/api/v1/spans/{span_id}[?root_span_id=]`,
+/// `/api/v1/prompts`, `/api/v1/prompts/{prompt_id}/analytics`, `/api/v1/monitor-events`: JSON reads of the store.
 /// Each request reads on its own connection, on NIO's blocking-I/O thread pool, never on an event loop.
 struct QueryAPI: Sendable {
     let readers: ReaderPool
@@ -27,6 +28,72 @@ struct QueryAPI: Sendable {
         router.get("/api/v1/spans/{span_id}") { request, context in
             await span(context.parameters.get("span_id") ?? "", request)
         }
+        router.get("/api/v1/prompts") { request, _ in await prompts(request) }
+        router.get("/api/v1/prompts/{prompt_id}/analytics") { request, context in
+            await promptAnalytics(context.parameters.get("prompt_id") ?? "", request)
+        }
+        router.get("/api/v1/monitor-events") { request, _ in await monitorEvents(request) }
+    }
+
+    func prompts(_ request: Request) async -> Response {
+        let project = request.uri.queryParameters["project"].map(String.init)
+        return await read { reader in
+            Self.json(.ok, LLMJSON.prompts(try reader.promptVersions(project: project)))
+        }
+    }
+
+    func promptAnalytics(_ promptID: String, _ request: Request) async -> Response {
+        let parameters = request.uri.queryParameters
+        let project = parameters["project"].map(String.init)
+        let since: UInt64?
+        let until: UInt64?
+        let bucket: UInt64?
+        do {
+            since = try parameters["since"].map { try TimeArgument.parse(String($0), name: "since") }
+            until = try parameters["until"].map { try TimeArgument.parse(String($0), name: "until") }
+            bucket = try parameters["bucket"].map { try DurationArgument.parse(String($0), name: "bucket") }
+        } catch let error as QueryError {
+            return Self.error(.badRequest, error.message)
+        } catch {
+            return Self.error(.badRequest, "\(error)")
+        }
+        let bucketText = parameters["bucket"].map(String.init)
+        return await read { reader in
+            let versions = try reader.promptVersions(project: project, promptID: promptID)
+            guard !versions.isEmpty else { return Self.error(.notFound, "no prompt \(promptID)") }
+            let calls = try reader.promptCalls(promptID: promptID, project: project, since: since, until: until)
+            let analytics = PromptAnalytics(promptID: promptID, calls: calls, bucketNanos: bucket)
+            var labels: [String: String] = [:]
+            for version in versions { labels[version.versionHash] = version.version }
+            return Self.json(.ok, LLMJSON.analytics(analytics, labels: labels, bucket: bucketText))
+        }
+    }
+
+    func monitorEvents(_ request: Request) async -> Response {
+        let parameters = request.uri.queryParameters
+        var query = MonitorEventQuery()
+        query.project = parameters["project"].map(String.init)
+        query.model = parameters["model"].map(String.init)
+        do {
+            if let flagged = parameters["flagged"] {
+                guard let value = Bool(String(flagged)) else { throw QueryError("flagged must be true or false") }
+                query.flagged = value
+            }
+            query.since = try parameters["since"].map { try TimeArgument.parse(String($0), name: "since") }
+            query.until = try parameters["until"].map { try TimeArgument.parse(String($0), name: "until") }
+            if let limit = parameters["limit"] {
+                guard let value = Int(limit), (1...10_000).contains(value) else {
+                    throw QueryError("limit must be between 1 and 10000")
+                }
+                query.limit = value
+            }
+        } catch let error as QueryError {
+            return Self.error(.badRequest, error.message)
+        } catch {
+            return Self.error(.badRequest, "\(error)")
+        }
+        let finalQuery = query
+        return await read { reader in Self.json(.ok, LLMJSON.monitorEvents(try reader.monitorEvents(finalQuery))) }
     }
 
     func listTraces(_ request: Request) async -> Response {
@@ -99,9 +166,12 @@ struct QueryAPI: Sendable {
                 rootSpanID: location.rootSpanID, project: location.project, attributes: .deferred)
             let tree = TraceTree(stored: spans)
             guard let node = tree.index[spanID] else { return Self.error(.notFound, "no span \(spanID)") }
+            let calls = try reader.llmCalls(rootSpanID: location.rootSpanID, project: location.project)
             var writer = JSONWriter(capacity: 4096)
             writer.raw("{\"span\":")
-            SpanJSON.span(spans[tree.nodes[node].span], node: tree.nodes[node], into: &writer)
+            SpanJSON.span(
+                spans[tree.nodes[node].span], node: tree.nodes[node], into: &writer,
+                llm: SpanJSON.LLMParts(call: calls[spanID], subtree: nil))
             writer.raw(",\"ancestry\":[")
             for (index, ancestor) in tree.ancestry(of: node).dropLast().enumerated() {
                 if index > 0 { writer.raw(",") }
@@ -141,6 +211,17 @@ struct QueryAPI: Sendable {
 struct QueryError: Error {
     var message: String
     init(_ message: String) { self.message = message }
+}
+
+/// Bucket sizes and other spans of time: `30s`, `15m`, `1h`, `1d`.
+public enum DurationArgument {
+    public static func parse(_ text: String, name: String) throws -> UInt64 {
+        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
+        guard let unit = text.last, let seconds = units[unit], let amount = Double(text.dropLast()), amount > 0,
+            amount * seconds <= 366 * 86400
+        else { throw QueryError("\(name) must be a duration like 30s, 15m, 1h or 1d") }
+        return UInt64(amount * seconds * 1e9)
+    }
 }
 
 /// Times in queries: RFC 3339 (`2026-11-24T10:00:00Z`), Unix nanoseconds, or a duration back from now

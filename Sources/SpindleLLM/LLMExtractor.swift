@@ -1,0 +1,179 @@
+import Foundation
+import SpindleCodec
+public import SpindleModel
+
+/// Finds the LLM call in a span, if there is one. Every span is read by one extractor per convention;
+/// each offers the fields it finds, and `Precedence` decides which wins. Then the gaps are filled:
+/// tokens estimated from text, the prompt version identified, the cost priced.
+public struct LLMExtractor: Sendable {
+    public var prices: PriceTable
+
+    public init(prices: PriceTable) {
+        self.prices = prices
+    }
+
+    /// Attribute key prefixes that any convention uses; a span with none of them (and no GenAI event) is
+    /// not looked at further, so ordinary spans cost one pass over their keys.
+    private static let markers = [
+        "gen_ai.", "llm.", "openinference.", "traceloop.", "braintrust.", "langfuse.", "input.value",
+        "output.value", "prompt.id", "annotations.",
+    ]
+
+    public func extract(_ span: Span) -> LLMCall? {
+        guard Self.mayBeLLM(span) else { return nil }
+        var fields = Fields()
+        let attributes = SpanAttributes(span.attributes)
+        GenAIConvention.read(attributes, events: span.events, into: &fields)
+        OpenInferenceConvention.read(attributes, into: &fields)
+        OpenLLMetryConvention.read(attributes, into: &fields)
+        BraintrustConvention.read(attributes, into: &fields)
+        LangfuseConvention.read(attributes, into: &fields)
+        return fields.call(for: span, prices: prices)
+    }
+
+    static func mayBeLLM(_ span: Span) -> Bool {
+        for attribute in span.attributes {
+            let key = attribute.key
+            guard let first = key.utf8.first else { continue }
+            // Cheap first-byte filter before the prefix checks.
+            switch first {
+            case UInt8(ascii: "g"), UInt8(ascii: "l"), UInt8(ascii: "o"), UInt8(ascii: "t"), UInt8(ascii: "b"),
+                UInt8(ascii: "i"), UInt8(ascii: "p"), UInt8(ascii: "a"):
+                if markers.contains(where: key.hasPrefix) { return true }
+            default: continue
+            }
+        }
+        return span.events.contains { $0.name.hasPrefix("gen_ai.") }
+    }
+}
+
+/// What a span says about itself as an LLM call.
+enum CallKind {
+    /// A model call: counted.
+    case call
+    /// An agent or workflow step: it may carry its children's usage, which must not be counted again.
+    case aggregate
+    /// Explicitly something else (embeddings, a tool, retrieval…).
+    case other
+}
+
+/// The fields offered by the conventions, each with its precedence.
+struct Fields {
+    var kind = Pick<CallKind>(Precedence.kind)
+    var operation = Pick<String>(Precedence.operation)
+    var provider = Pick<String>(Precedence.provider)
+    var model = Pick<String>(Precedence.model)
+    var requestModel = Pick<String>(Precedence.requestModel)
+    var input = Pick<[LLMMessage]>(Precedence.input)
+    var output = Pick<[LLMMessage]>(Precedence.output)
+    var systemInstructions = Pick<String>(Precedence.systemInstructions)
+    var inputTokens = Pick<Int>(Precedence.tokens)
+    var outputTokens = Pick<Int>(Precedence.tokens)
+    var cacheReadTokens = Pick<Int>(Precedence.tokens)
+    var cacheWriteTokens = Pick<Int>(Precedence.tokens)
+    var reasoningTokens = Pick<Int>(Precedence.tokens)
+    var totalTokens = Pick<Int>(Precedence.tokens)
+    var temperature = Pick<Double>(Precedence.parameters)
+    var topP = Pick<Double>(Precedence.parameters)
+    var topK = Pick<Double>(Precedence.parameters)
+    var maxTokens = Pick<Int>(Precedence.parameters)
+    var frequencyPenalty = Pick<Double>(Precedence.parameters)
+    var presencePenalty = Pick<Double>(Precedence.parameters)
+    var seed = Pick<Int>(Precedence.parameters)
+    var stopSequences = Pick<[String]>(Precedence.parameters)
+    var stream = Pick<Bool>(Precedence.parameters)
+    var promptID = Pick<String>(Precedence.promptID)
+    var promptVersionHash = Pick<String>(Precedence.promptVersionHash)
+    var promptVersion = Pick<String>(Precedence.promptVersion)
+    var promptTemplate = Pick<String>(Precedence.promptTemplate)
+    var promptVariables = Pick<[(name: String, value: String)]>(Precedence.promptVariables)
+    var cost = Pick<Double>(Precedence.cost)
+    var scores = Pick<[Score]>(Precedence.scores)
+    /// Every convention that offered anything.
+    var seen: Set<Convention> = []
+
+    /// Offers the request parameters found in a JSON object (`llm.invocation_parameters`, metadata).
+    mutating func offerParameters(_ json: JSONValue?, from source: String, _ convention: Convention) {
+        guard let json, case .object = json else { return }
+        temperature.offer(json["temperature"]?.doubleValue, from: source, convention)
+        topP.offer(json["top_p"]?.doubleValue, from: source, convention)
+        topK.offer(json["top_k"]?.doubleValue, from: source, convention)
+        maxTokens.offer(
+            (json["max_tokens"] ?? json["max_completion_tokens"] ?? json["max_output_tokens"])?.intValue, from: source,
+            convention)
+        frequencyPenalty.offer(json["frequency_penalty"]?.doubleValue, from: source, convention)
+        presencePenalty.offer(json["presence_penalty"]?.doubleValue, from: source, convention)
+        seed.offer(json["seed"]?.intValue, from: source, convention)
+        if let stop = json["stop"] {
+            stopSequences.offer(stop.arrayValue.map { $0.compactMap(\.stringValue) } ?? stop.stringValue.map { [$0] },
+                from: source, convention)
+        }
+        if case .bool(let flag)? = json["stream"] { stream.offer(flag, from: source, convention) }
+    }
+
+    /// The call, or nil when the span is not one.
+    func call(for span: Span, prices: PriceTable) -> LLMCall? {
+        let convention: Convention
+        var isAggregate = false
+        switch kind.value {
+        case .call?:
+            convention = kind.convention!
+        case .aggregate?:
+            // An agent step is shown only when it carries usage (which then must not be counted again).
+            guard inputTokens.value != nil || outputTokens.value != nil || totalTokens.value != nil else { return nil }
+            convention = kind.convention!
+            isAggregate = true
+        case .other?:
+            return nil
+        case nil:
+            guard model.value != nil else { return nil }
+            convention = .modelAttribute
+        }
+        var call = LLMCall(convention: convention)
+        call.conventions = seen.union([convention])
+        call.isAggregate = isAggregate
+        call.isError = span.status.code == .error
+        call.operation = operation.value
+        call.provider = provider.value
+        call.model = model.value
+        call.requestModel = requestModel.value
+        call.input = input.value ?? []
+        call.output = output.value ?? []
+        call.systemInstructions = systemInstructions.value ?? Self.systemText(call.input)
+        call.latencyMs = Double(span.durationNanos) / 1e6
+        call.scores = scores.value ?? []
+
+        var parameters = LLMParameters()
+        parameters.temperature = temperature.value
+        parameters.topP = topP.value
+        parameters.topK = topK.value
+        parameters.maxTokens = maxTokens.value
+        parameters.frequencyPenalty = frequencyPenalty.value
+        parameters.presencePenalty = presencePenalty.value
+        parameters.seed = seed.value
+        parameters.stopSequences = stopSequences.value
+        parameters.stream = stream.value
+        call.parameters = parameters
+
+        call.tokens = TokenUsage(
+            input: inputTokens.value, output: outputTokens.value, cacheRead: cacheReadTokens.value,
+            cacheWrite: cacheWriteTokens.value, reasoning: reasoningTokens.value, total: totalTokens.value)
+        TokenEstimate.fill(&call)
+        call.prompt = PromptIdentity.reference(
+            id: promptID.value, versionHash: promptVersionHash.value, version: promptVersion.value,
+            template: promptTemplate.value, variables: promptVariables.value ?? [],
+            systemInstructions: call.systemInstructions)
+        if let given = cost.value {
+            call.cost = Cost(usd: given, source: .span)
+        } else {
+            call.cost = prices.cost(of: call)
+        }
+        return call
+    }
+
+    /// System instructions given as system (or developer) messages in the input.
+    private static func systemText(_ input: [LLMMessage]) -> String? {
+        let texts = input.filter { $0.role == "system" || $0.role == "developer" }.map(\.text).filter { !$0.isEmpty }
+        return texts.isEmpty ? nil : texts.joined(separator: "\n")
+    }
+}
