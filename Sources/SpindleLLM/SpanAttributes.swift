@@ -106,27 +106,6 @@ struct SpanAttributes {
 }
 
 extension JSONValue {
-    /// Numbers in either JSON kind, and numeric strings.
-    var doubleValue: Double? {
-        switch self {
-        case .int(let int): return Double(int)
-        case .uint(let uint): return Double(uint)
-        case .double(let double): return double
-        case .string(let text): return Double(text)
-        default: return nil
-        }
-    }
-
-    var intValue: Int? {
-        switch self {
-        case .int(let int): return Int(exactly: int)
-        case .uint(let uint): return Int(exactly: uint)
-        case .double(let double): return double == double.rounded() ? Int(exactly: double) : nil
-        case .string(let text): return Int(text)
-        default: return nil
-        }
-    }
-
     /// Scalars as text; arrays and objects as compact JSON.
     var text: String {
         switch self {

@@ -51,6 +51,28 @@ public enum JSONValue: Hashable, Sendable {
         return nil
     }
 
+    /// Numbers of either JSON kind, and numeric strings, as a double.
+    public var doubleValue: Double? {
+        switch self {
+        case .int(let int): return Double(int)
+        case .uint(let uint): return Double(uint)
+        case .double(let double): return double
+        case .string(let text): return Double(text)
+        default: return nil
+        }
+    }
+
+    /// Whole numbers (including `3.0` and numeric strings) as an integer.
+    public var intValue: Int? {
+        switch self {
+        case .int(let int): return Int(exactly: int)
+        case .uint(let uint): return Int(exactly: uint)
+        case .double(let double): return double == double.rounded() ? Int(exactly: double) : nil
+        case .string(let text): return Int(text)
+        default: return nil
+        }
+    }
+
     public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
         switch (lhs, rhs) {
         case (.null, .null): return true
