@@ -1,11 +1,13 @@
 import Foundation
 public import SpindleCodec
+import SpindleLLM
 import SpindleModel
 
 /// A Braintrust project-logs insert body, `{"events":[...]}`, one row per span: the span's ids as the
 /// row's tree (`span_id`, `root_span_id`, `span_parents`), its timing in `metrics`, its name and kind in
-/// `span_attributes`, its attributes in `metadata`, and `error` for a failed span. (LLM input, output and
-/// token metrics come with the LLM mapping.)
+/// `span_attributes`, its attributes in `metadata`, and `error` for a failed span. An LLM call's row is
+/// of type `llm`, with its messages as `input`/`output`, its tokens in `metrics`, its model and
+/// parameters in `metadata`, and its scores.
 public enum BraintrustExport {
     public static func encode(_ documents: [TraceDocument]) -> [UInt8] {
         var writer = JSONWriter(capacity: 4096)
@@ -23,16 +25,43 @@ public enum BraintrustExport {
                 SpanJSON.treeIdentity(span, into: &writer)
                 writer.raw(",\"created\":")
                 writer.string(iso8601(span.startTimeUnixNano))
+                let call = document.llmCall(node).flatMap { try? LLMCallJSON.decode($0.json) }
                 writer.raw(",\"span_attributes\":{\"name\":")
                 writer.string(span.name)
                 writer.raw(",\"type\":")
-                writer.string(span.kind == .client ? "llm" : "task")
+                writer.string(call.map { $0.isAggregate ? "task" : "llm" } ?? "task")
                 writer.raw("},\"metrics\":{\"start\":")
                 writer.number(Double(span.startTimeUnixNano) / 1e9)
                 writer.raw(",\"end\":")
                 writer.number(Double(span.endTimeUnixNano) / 1e9)
-                writer.raw("},\"metadata\":")
-                SpanJSON.attributes(span.attributes + stored.resource.attributes.map { Attribute("resource." + $0.key, $0.value) }, into: &writer)
+                if let call, !call.isAggregate { tokenMetrics(call.tokens, into: &writer) }
+                writer.raw("}")
+                if let call {
+                    writer.raw(",\"input\":")
+                    messages(call.input, into: &writer)
+                    writer.raw(",\"output\":")
+                    messages(call.output, into: &writer)
+                    if !call.scores.isEmpty {
+                        writer.raw(",\"scores\":{")
+                        for (index, score) in call.scores.enumerated() {
+                            if index > 0 { writer.raw(",") }
+                            writer.key(score.name)
+                            writer.number(score.value)
+                        }
+                        writer.raw("}")
+                    }
+                }
+                var metadata = span.attributes + stored.resource.attributes.map { Attribute("resource." + $0.key, $0.value) }
+                if let call {
+                    if let model = call.model { metadata.append(Attribute("model", .string(model))) }
+                    if let provider = call.provider { metadata.append(Attribute("provider", .string(provider))) }
+                    if let value = call.parameters.temperature { metadata.append(Attribute("temperature", .double(value))) }
+                    if let value = call.parameters.topP { metadata.append(Attribute("top_p", .double(value))) }
+                    if let value = call.parameters.maxTokens { metadata.append(Attribute("max_tokens", .int(Int64(value)))) }
+                    if let cost = call.cost.usd { metadata.append(Attribute("cost_usd", .double(cost))) }
+                }
+                writer.raw(",\"metadata\":")
+                SpanJSON.attributes(metadata, into: &writer)
                 if span.status.code == .error {
                     writer.raw(",\"error\":")
                     writer.string(span.status.message.isEmpty ? "error" : span.status.message)
@@ -42,6 +71,53 @@ public enum BraintrustExport {
         }
         writer.raw("]}")
         return writer.bytes
+    }
+
+    /// Braintrust's token metric names.
+    private static func tokenMetrics(_ tokens: TokenUsage, into writer: inout JSONWriter) {
+        let metrics: [(StaticString, Int?)] = [
+            ("prompt_tokens", tokens.input), ("completion_tokens", tokens.output), ("tokens", tokens.total),
+            ("prompt_cached_tokens", tokens.cacheRead), ("prompt_cache_creation_tokens", tokens.cacheWrite),
+            ("completion_reasoning_tokens", tokens.reasoning),
+        ]
+        for (name, value) in metrics {
+            guard let value else { continue }
+            writer.raw(",")
+            writer.key(name)
+            writer.number(value)
+        }
+    }
+
+    /// Messages in the OpenAI chat shape Braintrust shows: `[{role, content, tool_calls?}]`.
+    private static func messages(_ messages: [LLMMessage], into writer: inout JSONWriter) {
+        writer.raw("[")
+        for (index, message) in messages.enumerated() {
+            if index > 0 { writer.raw(",") }
+            writer.raw("{\"role\":")
+            writer.string(message.role)
+            writer.raw(",\"content\":")
+            writer.string(message.text)
+            if !message.toolCalls.isEmpty {
+                writer.raw(",\"tool_calls\":[")
+                for (callIndex, call) in message.toolCalls.enumerated() {
+                    if callIndex > 0 { writer.raw(",") }
+                    writer.raw("{\"id\":")
+                    writer.string(call.id ?? "")
+                    writer.raw(",\"type\":\"function\",\"function\":{\"name\":")
+                    writer.string(call.name)
+                    writer.raw(",\"arguments\":")
+                    writer.string(call.arguments)
+                    writer.raw("}}")
+                }
+                writer.raw("]")
+            }
+            if let id = message.toolCallID {
+                writer.raw(",\"tool_call_id\":")
+                writer.string(id)
+            }
+            writer.raw("}")
+        }
+        writer.raw("]")
     }
 
     static func iso8601(_ nanos: UInt64) -> String {

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import SPINDLE_BIN
 
 import llm_scenario
 from fake_openai import FakeOpenAI, Usage, response_model
@@ -292,6 +293,30 @@ def test_llm_call_is_extracted(spindle, instrumentation, mode):
     assert "llm" not in parent
 
     assert_monitor_event(spindle.endpoint, trace_id, span, instrumentation, emits, tokens, cost)
+    assert_braintrust_export(spindle, trace_id, span, emits, tokens)
+
+
+def assert_braintrust_export(spindle, trace_id, span, emits, tokens) -> None:
+    """`spindle export --format braintrust` turns the call into an llm row with messages and token metrics."""
+    result = subprocess.run(
+        [SPINDLE_BIN, "export", trace_id, "--format", "braintrust", "--db", str(spindle.db_path)],
+        capture_output=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr.decode(errors="replace")
+    events = json.loads(result.stdout)["events"]
+    (row,) = [event for event in events if event["span_id"] == span["span_id"]]
+    assert row["span_attributes"]["type"] == "llm"
+    assert row["metrics"]["prompt_tokens"] == tokens["input"]
+    assert row["metrics"]["completion_tokens"] == tokens["output"]
+    assert row["metrics"]["tokens"] == tokens["total"]
+    assert row["metadata"]["model"] == RESPONSE_MODEL
+    if emits.captures_content:
+        assert [(m["role"], m["content"]) for m in row["input"]] == [
+            ("system", llm_scenario.SYSTEM_PROMPT),
+            ("user", llm_scenario.USER_PROMPT),
+        ]
+        assert [(m["role"], m["content"]) for m in row["output"]] == [("assistant", REPLY)]
 
 
 def assert_scenario_request(fake: FakeOpenAI, mode: str) -> None:

@@ -74,6 +74,12 @@ func sampleDocument() async throws -> (TraceDocument, SpanStore, URL) {
         #expect(grandchild["error"] == .string("boom"))
         #expect(grandchild["metrics"]?["start"] == .double(1_700_000_000.02))
         #expect(grandchild["metadata"]?["gen_ai.request.model"] == .string("gpt-4o-mini"))
+        // A span naming a model is an LLM call: Braintrust's llm type, the model in metadata, no messages
+        // to show and no token metrics invented.
+        #expect(grandchild["span_attributes"]?["type"] == .string("llm"))
+        #expect(grandchild["metadata"]?["model"] == .string("gpt-4o-mini"))
+        #expect(grandchild["input"] == .array([]))
+        #expect(grandchild["metrics"]?["prompt_tokens"] == nil)
     }
 
     @Test func perfettoEventsNestByDepth() async throws {
