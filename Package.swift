@@ -12,6 +12,7 @@ let package = Package(
         // For Benchmarks/ (a separate package): the codecs and the sample workloads, without the server.
         .library(name: "SpindleCodec", targets: ["SpindleCodec"]),
         .library(name: "SpindleSamples", targets: ["SpindleSamples"]),
+        .library(name: "SpindleLLM", targets: ["SpindleLLM"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),

@@ -21,6 +21,7 @@ let package = Package(
             dependencies: [
                 .product(name: "SpindleCodec", package: spindle),
                 .product(name: "SpindleSamples", package: spindle),
+                .product(name: "SpindleLLM", package: spindle),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),

@@ -25,7 +25,7 @@ public enum BraintrustExport {
                 SpanJSON.treeIdentity(span, into: &writer)
                 writer.raw(",\"created\":")
                 writer.string(iso8601(span.startTimeUnixNano))
-                let call = document.llmCall(node).flatMap { try? LLMCallJSON.decode($0.json) }
+                let call = document.llmCall(node)
                 writer.raw(",\"span_attributes\":{\"name\":")
                 writer.string(span.name)
                 writer.raw(",\"type\":")

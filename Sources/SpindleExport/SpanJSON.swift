@@ -1,5 +1,6 @@
 import Foundation
 public import SpindleCodec
+public import SpindleLLM
 public import SpindleModel
 public import SpindleStore
 public import SpindleTree
@@ -49,10 +50,10 @@ public enum SpanJSON {
 
     /// What a span object shows of LLM calls: its own (`llm`) and its subtree's totals (`subtree`).
     public struct LLMParts {
-        public var call: StoredLLMCall?
+        public var call: LLMCall?
         public var subtree: LLMTotals?
 
-        public init(call: StoredLLMCall?, subtree: LLMTotals?) {
+        public init(call: LLMCall?, subtree: LLMTotals?) {
             self.call = call
             self.subtree = subtree
         }
@@ -173,7 +174,7 @@ public enum SpanJSON {
         writer.rawBytes(parts)
         if let call = llm?.call {
             writer.raw(",\"llm\":")
-            writer.rawBytes(call.json)
+            LLMCallJSON.write(call, into: &writer)
         }
         if let subtree = llm?.subtree {
             writer.raw(",\"subtree\":{")
@@ -280,7 +281,7 @@ public enum SpanJSON {
             writer.string(span.status.code.description)
             if node.missingParent { writer.raw(",\"missing_parent\":true") }
             if node.cycleBroken { writer.raw(",\"cycle_broken\":true") }
-            if document.llmCall(nodeIndex) != nil { writer.raw(",\"llm\":true") }
+            if document.storedLLMCall(nodeIndex) != nil { writer.raw(",\"llm\":true") }
             let subtree = document.subtreeTotals[nodeIndex]
             if subtree.calls > 0 {
                 writer.raw(",\"subtree\":{")

@@ -1,4 +1,5 @@
 public import SpindleCodec
+public import SpindleLLM
 public import SpindleModel
 public import SpindleStore
 public import SpindleTree
@@ -33,9 +34,17 @@ public struct TraceDocument: Sendable {
         subtreeTotals = totals
     }
 
-    /// The LLM call of a tree node's span, if it is one.
-    public func llmCall(_ node: Int) -> StoredLLMCall? {
+    /// The stored figures of a tree node's LLM call, if its span is one.
+    public func storedLLMCall(_ node: Int) -> StoredLLMCall? {
         llmCalls.isEmpty ? nil : llmCalls[spans[tree.nodes[node].span].span.spanID.hex]
+    }
+
+    /// A tree node's LLM call in full: read again from its span, with the stored figures.
+    public func llmCall(_ node: Int) -> LLMCall? {
+        guard let stored = storedLLMCall(node), let span = try? spans[tree.nodes[node].span].decodedSpan() else {
+            return nil
+        }
+        return stored.call(from: span)
     }
 
     /// Reads a trace; nil when no span of it is stored. `.deferred` attributes suit callers that only

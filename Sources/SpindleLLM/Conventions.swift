@@ -23,50 +23,61 @@ enum GenAIConvention {
             mark()
             let kind: CallKind =
                 callOperations.contains(operation) ? .call : aggregateOperations.contains(operation) ? .aggregate : .other
-            fields.kind.offer(kind, from: "gen_ai.operation.name", convention)
-            fields.operation.offer(operation, from: "gen_ai.operation.name", convention)
+            fields.kind.offer(kind, from: .genAIOperationName, convention)
+            fields.operation.offer(operation, from: .genAIOperationName, convention)
         }
-        fields.provider.offer(attributes.string("gen_ai.provider.name"), from: "gen_ai.provider.name", convention)
-        fields.provider.offer(attributes.string("gen_ai.system"), from: "gen_ai.system", convention)
-        fields.model.offer(attributes.string("gen_ai.response.model"), from: "gen_ai.response.model", convention)
-        fields.model.offer(attributes.string("gen_ai.request.model"), from: "gen_ai.request.model", convention)
-        fields.requestModel.offer(attributes.string("gen_ai.request.model"), from: "gen_ai.request.model", convention)
+        fields.provider.offer(attributes.string("gen_ai.provider.name"), from: .genAIProviderName, convention)
+        fields.provider.offer(attributes.string("gen_ai.system"), from: .genAISystem, convention)
+        fields.model.offer(attributes.string("gen_ai.response.model"), from: .genAIResponseModel, convention)
+        fields.model.offer(attributes.string("gen_ai.request.model"), from: .genAIRequestModel, convention)
+        fields.requestModel.offer(attributes.string("gen_ai.request.model"), from: .genAIRequestModel, convention)
 
         // Messages (JSON strings or structured values).
-        if let input = attributes.json("gen_ai.input.messages") {
+        if let input = attributes["gen_ai.input.messages"] {
             mark()
-            fields.input.offer(MessageParsing.messages(input, defaultRole: "user"), from: "gen_ai.input.messages", convention)
+            let parse = { MessageParsing.messages(SpanAttributes.json(input), defaultRole: "user") }
+            var systemText: (() -> String?)?
+            if case .string(let text) = input {
+                systemText = {
+                    switch SystemTextScan.systemText(in: text) {
+                    case .success(let found): return found
+                    case .failure: return MessageParsing.systemText(of: parse())
+                    }
+                }
+            }
+            fields.input.offer(Messages(parse, systemText: systemText), from: .genAIInputMessages, convention)
         }
-        if let output = attributes.json("gen_ai.output.messages") {
+        if let output = attributes["gen_ai.output.messages"] {
             mark()
             fields.output.offer(
-                MessageParsing.messages(output, defaultRole: "assistant"), from: "gen_ai.output.messages", convention)
+                Messages { MessageParsing.messages(SpanAttributes.json(output), defaultRole: "assistant") },
+                from: .genAIOutputMessages, convention)
         }
         fields.systemInstructions.offer(
             attributes.json("gen_ai.system_instructions").flatMap(MessageParsing.instructions),
-            from: "gen_ai.system_instructions", convention)
+            from: .genAISystemInstructions, convention)
 
         // Usage: current names, then the legacy ones.
-        fields.inputTokens.offer(attributes.int("gen_ai.usage.input_tokens"), from: "gen_ai.usage", convention)
-        fields.outputTokens.offer(attributes.int("gen_ai.usage.output_tokens"), from: "gen_ai.usage", convention)
-        fields.totalTokens.offer(attributes.int("gen_ai.usage.total_tokens"), from: "gen_ai.usage", convention)
+        fields.inputTokens.offer(attributes.int("gen_ai.usage.input_tokens"), from: .genAIUsage, convention)
+        fields.outputTokens.offer(attributes.int("gen_ai.usage.output_tokens"), from: .genAIUsage, convention)
+        fields.totalTokens.offer(attributes.int("gen_ai.usage.total_tokens"), from: .genAIUsage, convention)
         fields.cacheReadTokens.offer(
             attributes.int("gen_ai.usage.cache_read.input_tokens") ?? attributes.int("gen_ai.usage.cache_read_input_tokens"),
-            from: "gen_ai.usage", convention)
+            from: .genAIUsage, convention)
         fields.cacheWriteTokens.offer(
             attributes.int("gen_ai.usage.cache_creation.input_tokens")
                 ?? attributes.int("gen_ai.usage.cache_write.input_tokens")
                 ?? attributes.int("gen_ai.usage.cache_creation_input_tokens"),
-            from: "gen_ai.usage", convention)
+            from: .genAIUsage, convention)
         fields.reasoningTokens.offer(
-            attributes.int("gen_ai.usage.reasoning.output_tokens"), from: "gen_ai.usage", convention)
-        fields.inputTokens.offer(attributes.int("gen_ai.usage.prompt_tokens"), from: "gen_ai.usage (legacy)", .otelGenAILegacy)
+            attributes.int("gen_ai.usage.reasoning.output_tokens"), from: .genAIUsage, convention)
+        fields.inputTokens.offer(attributes.int("gen_ai.usage.prompt_tokens"), from: .genAIUsageLegacy, .otelGenAILegacy)
         fields.outputTokens.offer(
-            attributes.int("gen_ai.usage.completion_tokens"), from: "gen_ai.usage (legacy)", .otelGenAILegacy)
-        fields.cost.offer(attributes.double("gen_ai.usage.cost"), from: "gen_ai.usage.cost", convention)
+            attributes.int("gen_ai.usage.completion_tokens"), from: .genAIUsageLegacy, .otelGenAILegacy)
+        fields.cost.offer(attributes.double("gen_ai.usage.cost"), from: .genAIUsageCost, convention)
 
         // Request parameters.
-        let source = "gen_ai.request"
+        let source = Source.genAIRequest
         fields.temperature.offer(attributes.double("gen_ai.request.temperature"), from: source, convention)
         fields.topP.offer(attributes.double("gen_ai.request.top_p"), from: source, convention)
         fields.topK.offer(attributes.double("gen_ai.request.top_k"), from: source, convention)
@@ -80,10 +91,10 @@ enum GenAIConvention {
         fields.stream.offer(attributes.bool("gen_ai.request.stream"), from: source, convention)
 
         // Prompt management (newest drafts).
-        fields.promptID.offer(attributes.string("gen_ai.prompt.name"), from: "gen_ai.prompt.name", convention)
-        fields.promptVersion.offer(attributes.string("gen_ai.prompt.version"), from: "gen_ai.prompt.version", convention)
+        fields.promptID.offer(attributes.string("gen_ai.prompt.name"), from: .genAIPromptName, convention)
+        fields.promptVersion.offer(attributes.string("gen_ai.prompt.version"), from: .genAIPromptVersion, convention)
         let variables = attributes.withPrefix("gen_ai.prompt.variable.").map { ($0.name, SpanAttributes.json($0.value).text) }
-        if !variables.isEmpty { fields.promptVariables.offer(variables, from: "gen_ai.prompt.variable", convention) }
+        if !variables.isEmpty { fields.promptVariables.offer(variables, from: .genAIPromptVariable, convention) }
 
         readEvents(events, convention: convention, into: &fields, offered: &offered)
         if offered || attributes["gen_ai.request.model"] != nil || attributes["gen_ai.usage.input_tokens"] != nil {
@@ -119,14 +130,14 @@ enum GenAIConvention {
             } else if event.name == "gen_ai.client.inference.operation.details" {
                 if let messages = attributes.json("gen_ai.input.messages") {
                     fields.input.offer(
-                        MessageParsing.messages(messages, defaultRole: "user"), from: "message events", .otelGenAI)
+                        Messages(parsed: MessageParsing.messages(messages, defaultRole: "user")), from: .messageEvents, .otelGenAI)
                 }
                 if let messages = attributes.json("gen_ai.output.messages") {
                     fields.output.offer(
-                        MessageParsing.messages(messages, defaultRole: "assistant"), from: "gen_ai.choice", .otelGenAI)
+                        Messages(parsed: MessageParsing.messages(messages, defaultRole: "assistant")), from: .genAIChoice, .otelGenAI)
                 }
                 if let system = attributes.json("gen_ai.system_instructions").flatMap(MessageParsing.instructions) {
-                    fields.systemInstructions.offer(system, from: "gen_ai.system_instructions", .otelGenAI)
+                    fields.systemInstructions.offer(system, from: .genAISystemInstructions, .otelGenAI)
                 }
                 offered = true
             } else if event.name == "gen_ai.evaluation.result",
@@ -140,15 +151,15 @@ enum GenAIConvention {
             }
         }
         if !input.isEmpty {
-            fields.input.offer(input, from: "message events", .otelGenAILegacy)
+            fields.input.offer(Messages(parsed: input), from: .messageEvents, .otelGenAILegacy)
             fields.seen.insert(.otelGenAILegacy)
         }
         if !output.isEmpty {
-            fields.output.offer(output, from: "gen_ai.choice", .otelGenAILegacy)
+            fields.output.offer(Messages(parsed: output), from: .genAIChoice, .otelGenAILegacy)
             fields.seen.insert(.otelGenAILegacy)
         }
         if !scores.isEmpty {
-            fields.scores.offer(scores, from: "gen_ai.evaluation.result", convention)
+            fields.scores.offer(scores, from: .genAIEvaluationResult, convention)
             offered = true
         }
     }
@@ -162,37 +173,37 @@ enum OpenInferenceConvention {
         if let kind = attributes.string("openinference.span.kind")?.uppercased() {
             offered = true
             let callKind: CallKind = kind == "LLM" ? .call : (kind == "AGENT" || kind == "CHAIN") ? .aggregate : .other
-            fields.kind.offer(callKind, from: "openinference.span.kind", convention)
+            fields.kind.offer(callKind, from: .openinferenceSpanKind, convention)
         }
-        fields.model.offer(attributes.string("llm.response.model_name"), from: "llm.response.model_name", convention)
-        fields.model.offer(attributes.string("llm.model_name"), from: "llm.model_name", convention)
-        fields.requestModel.offer(attributes.string("llm.model_name"), from: "llm.model_name", convention)
-        fields.provider.offer(attributes.string("llm.provider"), from: "llm.provider", convention)
-        fields.provider.offer(attributes.string("llm.system"), from: "llm.system", convention)
+        fields.model.offer(attributes.string("llm.response.model_name"), from: .llmResponseModelName, convention)
+        fields.model.offer(attributes.string("llm.model_name"), from: .llmModelName, convention)
+        fields.requestModel.offer(attributes.string("llm.model_name"), from: .llmModelName, convention)
+        fields.provider.offer(attributes.string("llm.provider"), from: .llmProvider, convention)
+        fields.provider.offer(attributes.string("llm.system"), from: .llmSystem, convention)
 
         let inputGroups = attributes.indexed("llm.input_messages.")
         if !inputGroups.isEmpty {
             offered = true
             fields.input.offer(
-                MessageParsing.indexed(inputGroups, fieldPrefix: "message.", defaultRole: "user"),
-                from: "llm.input_messages", convention)
-            fields.operation.offer("chat", from: "openinference.span.kind", convention)
+                Messages(parsed: MessageParsing.indexed(inputGroups, fieldPrefix: "message.", defaultRole: "user")),
+                from: .llmInputMessages, convention)
+            fields.operation.offer("chat", from: .openinferenceSpanKind, convention)
         }
         let outputGroups = attributes.indexed("llm.output_messages.")
         if !outputGroups.isEmpty {
             offered = true
             fields.output.offer(
-                MessageParsing.indexed(outputGroups, fieldPrefix: "message.", defaultRole: "assistant"),
-                from: "llm.output_messages", convention)
+                Messages(parsed: MessageParsing.indexed(outputGroups, fieldPrefix: "message.", defaultRole: "assistant")),
+                from: .llmOutputMessages, convention)
         }
         if let value = attributes.json("input.value") {
-            fields.input.offer(MessageParsing.messages(value, defaultRole: "user"), from: "input.value", convention)
+            fields.input.offer(Messages(parsed: MessageParsing.messages(value, defaultRole: "user")), from: .inputValue, convention)
         }
         if let value = attributes.json("output.value") {
-            fields.output.offer(MessageParsing.messages(value, defaultRole: "assistant"), from: "output.value", convention)
+            fields.output.offer(Messages(parsed: MessageParsing.messages(value, defaultRole: "assistant")), from: .outputValue, convention)
         }
 
-        let source = "llm.token_count"
+        let source = Source.llmTokenCount
         fields.inputTokens.offer(attributes.int("llm.token_count.prompt"), from: source, convention)
         fields.outputTokens.offer(attributes.int("llm.token_count.completion"), from: source, convention)
         fields.totalTokens.offer(attributes.int("llm.token_count.total"), from: source, convention)
@@ -201,20 +212,20 @@ enum OpenInferenceConvention {
         fields.reasoningTokens.offer(
             attributes.int("llm.token_count.completion_details.reasoning"), from: source, convention)
         if attributes["llm.token_count.prompt"] != nil { offered = true }
-        fields.cost.offer(attributes.double("llm.cost.total"), from: "llm.cost.total", convention)
+        fields.cost.offer(attributes.double("llm.cost.total"), from: .llmCostTotal, convention)
         let invocation = attributes.json("llm.invocation_parameters")
-        fields.offerParameters(invocation, from: "llm.invocation_parameters", convention)
+        fields.offerParameters(invocation, from: .llmInvocationParameters, convention)
         // OpenInference's model name is the response model; the requested one is in the parameters.
-        fields.requestModel.offer(invocation?["model"]?.stringValue, from: "llm.invocation_parameters", convention)
+        fields.requestModel.offer(invocation?["model"]?.stringValue, from: .llmInvocationParameters, convention)
 
-        fields.promptID.offer(attributes.string("prompt.id"), from: "prompt.id", convention)
+        fields.promptID.offer(attributes.string("prompt.id"), from: .promptId, convention)
         fields.promptVersion.offer(
-            attributes.string("llm.prompt_template.version"), from: "llm.prompt_template.version", convention)
+            attributes.string("llm.prompt_template.version"), from: .llmPromptTemplateVersion, convention)
         fields.promptTemplate.offer(
-            attributes.string("llm.prompt_template.template"), from: "llm.prompt_template.template", convention)
+            attributes.string("llm.prompt_template.template"), from: .llmPromptTemplateTemplate, convention)
         if case .object(let members)? = attributes.json("llm.prompt_template.variables") {
             fields.promptVariables.offer(
-                members.map { ($0.key, $0.value.text) }, from: "llm.prompt_template.variables", convention)
+                members.map { ($0.key, $0.value.text) }, from: .llmPromptTemplateVariables, convention)
         }
 
         let annotations = attributes.indexed("annotations.").compactMap { group -> Score? in
@@ -225,7 +236,7 @@ enum OpenInferenceConvention {
                 name: name, value: value, label: group.fields["annotation.label"].flatMap(SpanAttributes.string),
                 explanation: group.fields["annotation.explanation"].flatMap(SpanAttributes.string))
         }
-        if !annotations.isEmpty { fields.scores.offer(annotations, from: "annotations", convention) }
+        if !annotations.isEmpty { fields.scores.offer(annotations, from: .annotations, convention) }
         if offered || attributes["llm.model_name"] != nil { fields.seen.insert(convention) }
     }
 }
@@ -237,50 +248,50 @@ enum OpenLLMetryConvention {
         var offered = false
         if let type = attributes.string("llm.request.type")?.lowercased() {
             offered = true
-            fields.kind.offer(type == "chat" || type == "completion" ? .call : .other, from: "llm.request.type", convention)
-            fields.operation.offer(type, from: "llm.request.type", convention)
+            fields.kind.offer(type == "chat" || type == "completion" ? .call : .other, from: .llmRequestType, convention)
+            fields.operation.offer(type, from: .llmRequestType, convention)
         }
         if let kind = attributes.string("traceloop.span.kind")?.lowercased() {
             offered = true
             fields.kind.offer(
-                kind == "workflow" || kind == "agent" ? .aggregate : .other, from: "traceloop.span.kind", convention)
+                kind == "workflow" || kind == "agent" ? .aggregate : .other, from: .traceloopSpanKind, convention)
         }
         // Indexed prompt/completion attributes; `gen_ai.prompt.name` etc. are not indexed and are skipped.
         let prompts = attributes.indexed("gen_ai.prompt.")
         if !prompts.isEmpty {
             offered = true
             fields.input.offer(
-                MessageParsing.indexed(prompts, fieldPrefix: "", defaultRole: "user"), from: "gen_ai.prompt.{i}", convention)
+                Messages(parsed: MessageParsing.indexed(prompts, fieldPrefix: "", defaultRole: "user")), from: .genAIPromptIndexed, convention)
         }
         let completions = attributes.indexed("gen_ai.completion.")
         if !completions.isEmpty {
             offered = true
             fields.output.offer(
-                MessageParsing.indexed(completions, fieldPrefix: "", defaultRole: "assistant"),
-                from: "gen_ai.completion.{i}", convention)
+                Messages(parsed: MessageParsing.indexed(completions, fieldPrefix: "", defaultRole: "assistant")),
+                from: .genAICompletionIndexed, convention)
         }
         if let value = attributes.json("traceloop.entity.input") {
-            fields.input.offer(MessageParsing.messages(value, defaultRole: "user"), from: "traceloop.entity.input", convention)
+            fields.input.offer(Messages(parsed: MessageParsing.messages(value, defaultRole: "user")), from: .traceloopEntityInput, convention)
         }
         if let value = attributes.json("traceloop.entity.output") {
             fields.output.offer(
-                MessageParsing.messages(value, defaultRole: "assistant"), from: "traceloop.entity.output", convention)
+                Messages(parsed: MessageParsing.messages(value, defaultRole: "assistant")), from: .traceloopEntityOutput, convention)
         }
-        fields.totalTokens.offer(attributes.int("llm.usage.total_tokens"), from: "llm.usage", convention)
-        fields.topK.offer(attributes.double("llm.top_k"), from: "llm.top_k", convention)
+        fields.totalTokens.offer(attributes.int("llm.usage.total_tokens"), from: .llmUsage, convention)
+        fields.topK.offer(attributes.double("llm.top_k"), from: .llmTopK, convention)
 
-        fields.promptID.offer(attributes.string("traceloop.prompt.key"), from: "traceloop.prompt.key", convention)
+        fields.promptID.offer(attributes.string("traceloop.prompt.key"), from: .traceloopPromptKey, convention)
         fields.promptVersionHash.offer(
-            attributes.string("traceloop.prompt.version_hash"), from: "traceloop.prompt.version_hash", convention)
+            attributes.string("traceloop.prompt.version_hash"), from: .traceloopPromptVersionHash, convention)
         fields.promptVersion.offer(
-            attributes.string("traceloop.prompt.version"), from: "traceloop.prompt.version", convention)
+            attributes.string("traceloop.prompt.version"), from: .traceloopPromptVersion, convention)
         fields.promptTemplate.offer(
-            attributes.string("traceloop.prompt.template"), from: "traceloop.prompt.template", convention)
+            attributes.string("traceloop.prompt.template"), from: .traceloopPromptTemplate, convention)
         let variables = attributes.withPrefix("traceloop.prompt.template_variables.").map {
             ($0.name, SpanAttributes.json($0.value).text)
         }
         if !variables.isEmpty {
-            fields.promptVariables.offer(variables, from: "traceloop.prompt.template_variables", convention)
+            fields.promptVariables.offer(variables, from: .traceloopPromptTemplateVariables, convention)
         }
         if attributes["traceloop.prompt.key"] != nil { offered = true }
         if offered { fields.seen.insert(convention) }
@@ -296,19 +307,19 @@ enum BraintrustConvention {
         if let type = spanAttributes?["type"]?.stringValue?.lowercased() {
             offered = true
             let kind: CallKind = type == "llm" ? .call : (type == "task" || type == "eval") ? .aggregate : .other
-            fields.kind.offer(kind, from: "braintrust.span_attributes.type", convention)
+            fields.kind.offer(kind, from: .braintrustSpanAttributesType, convention)
         }
         if let input = attributes.json("braintrust.input_json") ?? attributes.json("braintrust.input") {
             offered = true
-            fields.input.offer(MessageParsing.messages(input, defaultRole: "user"), from: "braintrust.input", convention)
+            fields.input.offer(Messages(parsed: MessageParsing.messages(input, defaultRole: "user")), from: .braintrustInput, convention)
         }
         if let output = attributes.json("braintrust.output_json") ?? attributes.json("braintrust.output") {
             offered = true
-            fields.output.offer(MessageParsing.messages(output, defaultRole: "assistant"), from: "braintrust.output", convention)
+            fields.output.offer(Messages(parsed: MessageParsing.messages(output, defaultRole: "assistant")), from: .braintrustOutput, convention)
         }
         if let metrics = object(attributes, "braintrust.metrics") {
             offered = true
-            let source = "braintrust.metrics"
+            let source = Source.braintrustMetrics
             fields.inputTokens.offer(metrics["prompt_tokens"]?.intValue, from: source, convention)
             fields.outputTokens.offer(metrics["completion_tokens"]?.intValue, from: source, convention)
             fields.totalTokens.offer(metrics["tokens"]?.intValue, from: source, convention)
@@ -317,13 +328,13 @@ enum BraintrustConvention {
             fields.reasoningTokens.offer(metrics["completion_reasoning_tokens"]?.intValue, from: source, convention)
         }
         if let metadata = object(attributes, "braintrust.metadata") {
-            fields.model.offer(metadata["model"]?.stringValue, from: "braintrust.metadata.model", convention)
-            fields.requestModel.offer(metadata["model"]?.stringValue, from: "braintrust.metadata.model", convention)
-            fields.offerParameters(metadata, from: "braintrust.metadata", convention)
+            fields.model.offer(metadata["model"]?.stringValue, from: .braintrustMetadataModel, convention)
+            fields.requestModel.offer(metadata["model"]?.stringValue, from: .braintrustMetadataModel, convention)
+            fields.offerParameters(metadata, from: .braintrustMetadata, convention)
         }
         if case .object(let members)? = object(attributes, "braintrust.scores") {
             let scores = members.compactMap { member in member.value.doubleValue.map { Score(name: member.key, value: $0) } }
-            if !scores.isEmpty { fields.scores.offer(scores, from: "braintrust.scores", convention) }
+            if !scores.isEmpty { fields.scores.offer(scores, from: .braintrustScores, convention) }
         }
         if offered { fields.seen.insert(convention) }
     }
@@ -345,37 +356,45 @@ enum LangfuseConvention {
         if let type = attributes.string("langfuse.observation.type")?.lowercased() {
             offered = true
             let kind: CallKind = type == "generation" ? .call : (type == "agent" || type == "chain") ? .aggregate : .other
-            fields.kind.offer(kind, from: "langfuse.observation.type", convention)
+            fields.kind.offer(kind, from: .langfuseObservationType, convention)
         }
         fields.model.offer(
-            attributes.string("langfuse.observation.model.name"), from: "langfuse.observation.model.name", convention)
+            attributes.string("langfuse.observation.model.name"), from: .langfuseObservationModelName, convention)
         if let input = attributes.json("langfuse.observation.input") {
             fields.input.offer(
-                MessageParsing.messages(input, defaultRole: "user"), from: "langfuse.observation.input", convention)
+                Messages(parsed: MessageParsing.messages(input, defaultRole: "user")), from: .langfuseObservationInput, convention)
         }
         if let output = attributes.json("langfuse.observation.output") {
             fields.output.offer(
-                MessageParsing.messages(output, defaultRole: "assistant"), from: "langfuse.observation.output", convention)
+                Messages(parsed: MessageParsing.messages(output, defaultRole: "assistant")), from: .langfuseObservationOutput, convention)
         }
         if let usage = attributes.json("langfuse.observation.usage_details"), case .object = usage {
-            let source = "langfuse.observation.usage_details"
-            fields.inputTokens.offer((usage["input"] ?? usage["prompt_tokens"])?.intValue, from: source, convention)
-            fields.outputTokens.offer((usage["output"] ?? usage["completion_tokens"])?.intValue, from: source, convention)
+            let source = Source.langfuseObservationUsageDetails
+            // Langfuse usage types are disjoint (its total is their sum): "input" and "output" exclude the
+            // cached and reasoning tokens, which TokenUsage's input and output include.
+            let cacheRead = (usage["cache_read_input_tokens"] ?? usage["input_cached_tokens"])?.intValue
+            let cacheWrite = usage["cache_creation_input_tokens"]?.intValue
+            let reasoning = usage["output_reasoning_tokens"]?.intValue
+            let input = usage["input"]?.intValue.map { $0 + (cacheRead ?? 0) + (cacheWrite ?? 0) }
+            let output = usage["output"]?.intValue.map { $0 + (reasoning ?? 0) }
+            fields.inputTokens.offer(input ?? usage["prompt_tokens"]?.intValue, from: source, convention)
+            fields.outputTokens.offer(output ?? usage["completion_tokens"]?.intValue, from: source, convention)
             fields.totalTokens.offer(usage["total"]?.intValue, from: source, convention)
-            fields.cacheReadTokens.offer(
-                (usage["cache_read_input_tokens"] ?? usage["input_cached_tokens"])?.intValue, from: source, convention)
+            fields.cacheReadTokens.offer(cacheRead, from: source, convention)
+            fields.cacheWriteTokens.offer(cacheWrite, from: source, convention)
+            fields.reasoningTokens.offer(reasoning, from: source, convention)
         }
         if let costs = attributes.json("langfuse.observation.cost_details"), case .object(let members) = costs {
             let total = costs["total"]?.doubleValue ?? members.compactMap { $0.value.doubleValue }.reduce(0, +)
-            fields.cost.offer(members.isEmpty ? nil : total, from: "langfuse.observation.cost_details", convention)
+            fields.cost.offer(members.isEmpty ? nil : total, from: .langfuseObservationCostDetails, convention)
         }
         fields.offerParameters(
-            attributes.json("langfuse.observation.model.parameters"), from: "langfuse.observation.model.parameters",
+            attributes.json("langfuse.observation.model.parameters"), from: .langfuseObservationModelParameters,
             convention)
         fields.promptID.offer(
-            attributes.string("langfuse.observation.prompt.name"), from: "langfuse.observation.prompt.name", convention)
+            attributes.string("langfuse.observation.prompt.name"), from: .langfuseObservationPromptName, convention)
         fields.promptVersion.offer(
-            attributes.string("langfuse.observation.prompt.version"), from: "langfuse.observation.prompt.version",
+            attributes.string("langfuse.observation.prompt.version"), from: .langfuseObservationPromptVersion,
             convention)
         if offered || attributes["langfuse.observation.model.name"] != nil { fields.seen.insert(convention) }
     }

@@ -12,38 +12,54 @@ public struct LLMExtractor: Sendable {
         self.prices = prices
     }
 
-    /// Attribute key prefixes that any convention uses; a span with none of them (and no GenAI event) is
-    /// not looked at further, so ordinary spans cost one pass over their keys.
-    private static let markers = [
-        "gen_ai.", "llm.", "openinference.", "traceloop.", "braintrust.", "langfuse.", "input.value",
-        "output.value", "prompt.id", "annotations.",
-    ]
+    /// How much of a call to build.
+    public enum Detail: Sendable {
+        /// Everything, messages included (reading a call back).
+        case full
+        /// What ingest stores: the figures. Messages are parsed only when they are needed to estimate
+        /// missing tokens or to identify an unnamed prompt by its instructions.
+        case figures
+    }
 
-    public func extract(_ span: Span) -> LLMCall? {
-        guard Self.mayBeLLM(span) else { return nil }
-        var fields = Fields()
+    public func extract(_ span: Span, detail: Detail = .full) -> LLMCall? {
         let attributes = SpanAttributes(span.attributes)
-        GenAIConvention.read(attributes, events: span.events, into: &fields)
-        OpenInferenceConvention.read(attributes, into: &fields)
-        OpenLLMetryConvention.read(attributes, into: &fields)
-        BraintrustConvention.read(attributes, into: &fields)
-        LangfuseConvention.read(attributes, into: &fields)
-        return fields.call(for: span, prices: prices)
+        let hasGenAIEvents = span.events.contains { KeyFamilies(key: $0.name).contains(.genAI) }
+        // Ordinary spans cost one pass over their keys.
+        guard !attributes.families.isEmpty || hasGenAIEvents else { return nil }
+        var fields = Fields()
+        let families = attributes.families
+        if families.contains(.genAI) || hasGenAIEvents {
+            GenAIConvention.read(attributes, events: span.events, into: &fields)
+        }
+        if !families.isDisjoint(with: [.openInference, .llm]) { OpenInferenceConvention.read(attributes, into: &fields) }
+        if !families.isDisjoint(with: [.llm, .traceloop, .genAIIndexed]) {
+            OpenLLMetryConvention.read(attributes, into: &fields)
+        }
+        if families.contains(.braintrust) { BraintrustConvention.read(attributes, into: &fields) }
+        if families.contains(.langfuse) { LangfuseConvention.read(attributes, into: &fields) }
+        return fields.call(for: span, prices: prices, detail: detail)
     }
 
     static func mayBeLLM(_ span: Span) -> Bool {
-        for attribute in span.attributes {
-            let key = attribute.key
-            guard let first = key.utf8.first else { continue }
-            // Cheap first-byte filter before the prefix checks.
-            switch first {
-            case UInt8(ascii: "g"), UInt8(ascii: "l"), UInt8(ascii: "o"), UInt8(ascii: "t"), UInt8(ascii: "b"),
-                UInt8(ascii: "i"), UInt8(ascii: "p"), UInt8(ascii: "a"):
-                if markers.contains(where: key.hasPrefix) { return true }
-            default: continue
-            }
-        }
-        return span.events.contains { $0.name.hasPrefix("gen_ai.") }
+        span.attributes.contains { !KeyFamilies(key: $0.key).isEmpty }
+            || span.events.contains { KeyFamilies(key: $0.name).contains(.genAI) }
+    }
+}
+
+/// Messages as offered: parsed only if the call needs them (see `LLMExtractor.Detail`).
+struct Messages {
+    let parse: () -> [LLMMessage]
+    /// The system text alone, when there is a cheaper way to it than parsing every message.
+    let systemText: (() -> String?)?
+
+    init(_ parse: @escaping () -> [LLMMessage], systemText: (() -> String?)? = nil) {
+        self.parse = parse
+        self.systemText = systemText
+    }
+
+    init(parsed: [LLMMessage]) {
+        parse = { parsed }
+        systemText = nil
     }
 }
 
@@ -64,8 +80,8 @@ struct Fields {
     var provider = Pick<String>(Precedence.provider)
     var model = Pick<String>(Precedence.model)
     var requestModel = Pick<String>(Precedence.requestModel)
-    var input = Pick<[LLMMessage]>(Precedence.input)
-    var output = Pick<[LLMMessage]>(Precedence.output)
+    var input = Pick<Messages>(Precedence.input)
+    var output = Pick<Messages>(Precedence.output)
     var systemInstructions = Pick<String>(Precedence.systemInstructions)
     var inputTokens = Pick<Int>(Precedence.tokens)
     var outputTokens = Pick<Int>(Precedence.tokens)
@@ -93,7 +109,7 @@ struct Fields {
     var seen: Set<Convention> = []
 
     /// Offers the request parameters found in a JSON object (`llm.invocation_parameters`, metadata).
-    mutating func offerParameters(_ json: JSONValue?, from source: String, _ convention: Convention) {
+    mutating func offerParameters(_ json: JSONValue?, from source: Source, _ convention: Convention) {
         guard let json, case .object = json else { return }
         temperature.offer(json["temperature"]?.doubleValue, from: source, convention)
         topP.offer(json["top_p"]?.doubleValue, from: source, convention)
@@ -112,7 +128,7 @@ struct Fields {
     }
 
     /// The call, or nil when the span is not one.
-    func call(for span: Span, prices: PriceTable) -> LLMCall? {
+    func call(for span: Span, prices: PriceTable, detail: LLMExtractor.Detail = .full) -> LLMCall? {
         let convention: Convention
         var isAggregate = false
         switch kind.value {
@@ -137,9 +153,17 @@ struct Fields {
         call.provider = provider.value
         call.model = model.value
         call.requestModel = requestModel.value
-        call.input = input.value ?? []
-        call.output = output.value ?? []
-        call.systemInstructions = systemInstructions.value ?? Self.systemText(call.input)
+        let needsSystemText = systemInstructions.value == nil && promptID.value == nil && promptTemplate.value == nil
+        if detail == .full || inputTokens.value == nil {
+            call.input = input.value?.parse() ?? []
+            call.systemInstructions = systemInstructions.value ?? Self.systemText(call.input)
+        } else if needsSystemText, let messages = input.value {
+            // Ingest with tokens known: only the instructions are needed, to identify the prompt.
+            call.systemInstructions = messages.systemText.map { $0() } ?? Self.systemText(messages.parse())
+        } else {
+            call.systemInstructions = systemInstructions.value
+        }
+        call.output = detail == .full || outputTokens.value == nil ? output.value?.parse() ?? [] : []
         call.latencyMs = Double(span.durationNanos) / 1e6
         call.scores = scores.value ?? []
 
@@ -172,8 +196,5 @@ struct Fields {
     }
 
     /// System instructions given as system (or developer) messages in the input.
-    private static func systemText(_ input: [LLMMessage]) -> String? {
-        let texts = input.filter { $0.role == "system" || $0.role == "developer" }.map(\.text).filter { !$0.isEmpty }
-        return texts.isEmpty ? nil : texts.joined(separator: "\n")
-    }
+    private static func systemText(_ input: [LLMMessage]) -> String? { MessageParsing.systemText(of: input) }
 }

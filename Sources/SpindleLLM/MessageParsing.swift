@@ -12,6 +12,10 @@ enum MessageParsing {
         case .array(let items):
             let parsed = items.compactMap { message($0, defaultRole: defaultRole) }
             if !parsed.isEmpty { return parsed }
+            // A bare list of choices: what Braintrust logs as a chat completion's output.
+            if items.contains(where: { $0["message"] != nil }) {
+                return messages(.object([("choices", json)]), defaultRole: defaultRole)
+            }
         case .object:
             if let list = json["messages"]?.arrayValue { return messages(.array(list), defaultRole: defaultRole) }
             if let choices = json["choices"]?.arrayValue {
@@ -130,6 +134,12 @@ enum MessageParsing {
         let parts = key.split(separator: ".")
         guard let position = parts.firstIndex(of: "contents"), position + 1 < parts.count else { return 0 }
         return Int(parts[position + 1]) ?? 0
+    }
+
+    /// The text of the system (or developer) messages, nil when there is none.
+    static func systemText(of messages: [LLMMessage]) -> String? {
+        let texts = messages.filter { $0.role == "system" || $0.role == "developer" }.map(\.text).filter { !$0.isEmpty }
+        return texts.isEmpty ? nil : texts.joined(separator: "\n")
     }
 
     /// OTel GenAI system instructions: a list of parts, or plain text.

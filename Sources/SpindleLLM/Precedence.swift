@@ -1,65 +1,134 @@
+/// Every attribute (or attribute family, or event) a field can come from. The raw value is the name
+/// in the conventions, for reading.
+enum Source: String {
+    case genAIOperationName = "gen_ai.operation.name"
+    case openinferenceSpanKind = "openinference.span.kind"
+    case llmRequestType = "llm.request.type"
+    case langfuseObservationType = "langfuse.observation.type"
+    case braintrustSpanAttributesType = "braintrust.span_attributes.type"
+    case traceloopSpanKind = "traceloop.span.kind"
+    case genAIProviderName = "gen_ai.provider.name"
+    case genAISystem = "gen_ai.system"
+    case llmProvider = "llm.provider"
+    case llmSystem = "llm.system"
+    case genAIResponseModel = "gen_ai.response.model"
+    case genAIRequestModel = "gen_ai.request.model"
+    case llmResponseModelName = "llm.response.model_name"
+    case llmModelName = "llm.model_name"
+    case langfuseObservationModelName = "langfuse.observation.model.name"
+    case braintrustMetadataModel = "braintrust.metadata.model"
+    case llmInvocationParameters = "llm.invocation_parameters"
+    case genAIInputMessages = "gen_ai.input.messages"
+    case llmInputMessages = "llm.input_messages"
+    case genAIPromptIndexed = "gen_ai.prompt.{i}"
+    case inputValue = "input.value"
+    case traceloopEntityInput = "traceloop.entity.input"
+    case braintrustInput = "braintrust.input"
+    case langfuseObservationInput = "langfuse.observation.input"
+    case messageEvents = "message events"
+    case genAIOutputMessages = "gen_ai.output.messages"
+    case llmOutputMessages = "llm.output_messages"
+    case genAICompletionIndexed = "gen_ai.completion.{i}"
+    case outputValue = "output.value"
+    case traceloopEntityOutput = "traceloop.entity.output"
+    case braintrustOutput = "braintrust.output"
+    case langfuseObservationOutput = "langfuse.observation.output"
+    case genAIChoice = "gen_ai.choice"
+    case genAISystemInstructions = "gen_ai.system_instructions"
+    case genAIUsage = "gen_ai.usage"
+    case genAIUsageLegacy = "gen_ai.usage (legacy)"
+    case llmTokenCount = "llm.token_count"
+    case llmUsage = "llm.usage"
+    case braintrustMetrics = "braintrust.metrics"
+    case langfuseObservationUsageDetails = "langfuse.observation.usage_details"
+    case genAIRequest = "gen_ai.request"
+    case llmTopK = "llm.top_k"
+    case braintrustMetadata = "braintrust.metadata"
+    case langfuseObservationModelParameters = "langfuse.observation.model.parameters"
+    case genAIPromptName = "gen_ai.prompt.name"
+    case traceloopPromptKey = "traceloop.prompt.key"
+    case langfuseObservationPromptName = "langfuse.observation.prompt.name"
+    case promptId = "prompt.id"
+    case traceloopPromptVersionHash = "traceloop.prompt.version_hash"
+    case genAIPromptVersion = "gen_ai.prompt.version"
+    case llmPromptTemplateVersion = "llm.prompt_template.version"
+    case traceloopPromptVersion = "traceloop.prompt.version"
+    case langfuseObservationPromptVersion = "langfuse.observation.prompt.version"
+    case llmPromptTemplateTemplate = "llm.prompt_template.template"
+    case traceloopPromptTemplate = "traceloop.prompt.template"
+    case genAIPromptVariable = "gen_ai.prompt.variable"
+    case llmPromptTemplateVariables = "llm.prompt_template.variables"
+    case traceloopPromptTemplateVariables = "traceloop.prompt.template_variables"
+    case genAIUsageCost = "gen_ai.usage.cost"
+    case llmCostTotal = "llm.cost.total"
+    case langfuseObservationCostDetails = "langfuse.observation.cost_details"
+    case genAIEvaluationResult = "gen_ai.evaluation.result"
+    case annotations = "annotations"
+    case braintrustScores = "braintrust.scores"
+}
+
 /// Which source wins when several conventions give the same field on one span: the table in
 /// LLM-CONVENTIONS ("first hit wins"), as data. Each field's list names its sources, best first; the
-/// extractors offer values by source name, and `Pick` keeps the best one offered.
+/// extractors offer values by source, and `Pick` keeps the best one offered.
 enum Precedence {
-    static let kind = [
-        "gen_ai.operation.name", "openinference.span.kind", "llm.request.type", "langfuse.observation.type",
-        "braintrust.span_attributes.type", "traceloop.span.kind",
+    static let kind: [Source] = [
+        .genAIOperationName, .openinferenceSpanKind, .llmRequestType, .langfuseObservationType,
+        .braintrustSpanAttributesType, .traceloopSpanKind,
     ]
-    static let operation = ["gen_ai.operation.name", "llm.request.type", "openinference.span.kind"]
-    static let provider = ["gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system"]
-    static let model = [
-        "gen_ai.response.model", "gen_ai.request.model", "llm.response.model_name", "llm.model_name",
-        "langfuse.observation.model.name", "braintrust.metadata.model",
+    static let operation: [Source] = [.genAIOperationName, .llmRequestType, .openinferenceSpanKind]
+    static let provider: [Source] = [.genAIProviderName, .genAISystem, .llmProvider, .llmSystem]
+    static let model: [Source] = [
+        .genAIResponseModel, .genAIRequestModel, .llmResponseModelName, .llmModelName,
+        .langfuseObservationModelName, .braintrustMetadataModel,
     ]
-    static let requestModel = [
-        "gen_ai.request.model", "llm.invocation_parameters", "llm.model_name", "braintrust.metadata.model",
+    static let requestModel: [Source] = [
+        .genAIRequestModel, .llmInvocationParameters, .llmModelName, .braintrustMetadataModel,
     ]
-    static let input = [
-        "gen_ai.input.messages", "llm.input_messages", "gen_ai.prompt.{i}", "input.value", "traceloop.entity.input",
-        "braintrust.input", "langfuse.observation.input", "message events",
+    static let input: [Source] = [
+        .genAIInputMessages, .llmInputMessages, .genAIPromptIndexed, .inputValue, .traceloopEntityInput,
+        .braintrustInput, .langfuseObservationInput, .messageEvents,
     ]
-    static let output = [
-        "gen_ai.output.messages", "llm.output_messages", "gen_ai.completion.{i}", "output.value",
-        "traceloop.entity.output", "braintrust.output", "langfuse.observation.output", "gen_ai.choice",
+    static let output: [Source] = [
+        .genAIOutputMessages, .llmOutputMessages, .genAICompletionIndexed, .outputValue,
+        .traceloopEntityOutput, .braintrustOutput, .langfuseObservationOutput, .genAIChoice,
     ]
-    static let systemInstructions = ["gen_ai.system_instructions"]
-    static let tokens = [
-        "gen_ai.usage", "gen_ai.usage (legacy)", "llm.token_count", "llm.usage", "braintrust.metrics",
-        "langfuse.observation.usage_details",
+    static let systemInstructions: [Source] = [.genAISystemInstructions]
+    static let tokens: [Source] = [
+        .genAIUsage, .genAIUsageLegacy, .llmTokenCount, .llmUsage, .braintrustMetrics,
+        .langfuseObservationUsageDetails,
     ]
-    static let parameters = [
-        "gen_ai.request", "llm.invocation_parameters", "llm.top_k", "braintrust.metadata",
-        "langfuse.observation.model.parameters",
+    static let parameters: [Source] = [
+        .genAIRequest, .llmInvocationParameters, .llmTopK, .braintrustMetadata,
+        .langfuseObservationModelParameters,
     ]
-    static let promptID = ["gen_ai.prompt.name", "traceloop.prompt.key", "langfuse.observation.prompt.name", "prompt.id"]
-    static let promptVersionHash = ["traceloop.prompt.version_hash"]
-    static let promptVersion = [
-        "gen_ai.prompt.version", "llm.prompt_template.version", "traceloop.prompt.version",
-        "langfuse.observation.prompt.version",
+    static let promptID: [Source] = [.genAIPromptName, .traceloopPromptKey, .langfuseObservationPromptName, .promptId]
+    static let promptVersionHash: [Source] = [.traceloopPromptVersionHash]
+    static let promptVersion: [Source] = [
+        .genAIPromptVersion, .llmPromptTemplateVersion, .traceloopPromptVersion,
+        .langfuseObservationPromptVersion,
     ]
-    static let promptTemplate = ["llm.prompt_template.template", "traceloop.prompt.template"]
-    static let promptVariables = [
-        "gen_ai.prompt.variable", "llm.prompt_template.variables", "traceloop.prompt.template_variables",
+    static let promptTemplate: [Source] = [.llmPromptTemplateTemplate, .traceloopPromptTemplate]
+    static let promptVariables: [Source] = [
+        .genAIPromptVariable, .llmPromptTemplateVariables, .traceloopPromptTemplateVariables,
     ]
-    static let cost = ["gen_ai.usage.cost", "llm.cost.total", "langfuse.observation.cost_details"]
-    static let scores = ["gen_ai.evaluation.result", "annotations", "braintrust.scores"]
+    static let cost: [Source] = [.genAIUsageCost, .llmCostTotal, .langfuseObservationCostDetails]
+    static let scores: [Source] = [.genAIEvaluationResult, .annotations, .braintrustScores]
 }
 
 /// The best value offered for one field so far, by the field's precedence list.
 struct Pick<Value> {
-    private let sources: [String]
+    private let sources: [Source]
     private(set) var value: Value?
     private(set) var convention: Convention?
     private var rank = Int.max
 
-    init(_ sources: [String]) { self.sources = sources }
+    init(_ sources: [Source]) { self.sources = sources }
 
     /// Offers `value` (ignored when nil) from `source`, which must be in the field's list.
-    mutating func offer(_ value: Value?, from source: String, _ convention: Convention) {
+    mutating func offer(_ value: Value?, from source: Source, _ convention: Convention) {
         guard let value else { return }
         guard let position = sources.firstIndex(of: source) else {
-            assertionFailure("\(source) is not in this field's precedence list")
+            assertionFailure("\(source.rawValue) is not in this field's precedence list")
             return
         }
         guard position < rank else { return }

@@ -89,12 +89,13 @@ public final class PriceTable: Sendable {
 
     /// The entry pricing `model`, if any.
     public func entry(for model: String) -> Entry? {
+        // Keyed by the name as sent: the same spelling arrives with every call of a model.
+        if let cached = cache.withLock({ $0[model] }) { return cached.map { entries[$0] } }
         let key = model.lowercased()
-        if let cached = cache.withLock({ $0[key] }) { return cached.map { entries[$0] } }
         let found = Self.candidates(key).lazy.compactMap { self.firstMatch($0) }.first
         cache.withLock { table in
             if table.count > 10_000 { table.removeAll() }  // hostile senders can invent model names
-            table[key] = .some(found)
+            table[model] = .some(found)
         }
         return found.map { entries[$0] }
     }

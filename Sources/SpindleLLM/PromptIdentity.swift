@@ -1,4 +1,5 @@
 import Crypto
+import Synchronization
 
 /// Which prompt version a call used. Explicit ids and versions win; otherwise the version is the SHA-256
 /// of the template; with no template at all, the system instructions identify an implicit prompt, so
@@ -6,10 +7,27 @@ import Crypto
 public enum PromptIdentity {
     /// Lowercase hex SHA-256 of the UTF-8 text.
     public static func sha256(_ text: String) -> String {
-        SHA256.hash(data: Array(text.utf8)).map { byte in
-            let digits = Array("0123456789abcdef".utf8)
-            return String(decoding: [digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]], as: UTF8.self)
-        }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        var hex: [UInt8] = []
+        hex.reserveCapacity(64)
+        for byte in SHA256.hash(data: Array(text.utf8)) {
+            hex.append(digits[Int(byte >> 4)])
+            hex.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: hex, as: UTF8.self)
+    }
+
+    /// Hashes of the templates and instructions seen most recently: each comes with every call of its prompt.
+    private static let remembered = Mutex<[String: String]>([:])
+
+    static func rememberedSHA256(_ text: String) -> String {
+        if let known = remembered.withLock({ $0[text] }) { return known }
+        let hash = sha256(text)
+        remembered.withLock { remembered in
+            if remembered.count >= 1024 { remembered.removeAll() }
+            remembered[text] = hash
+        }
+        return hash
     }
 
     /// The id of an implicit prompt: `implicit-` and the first 12 hex digits of its content hash.
@@ -19,7 +37,7 @@ public enum PromptIdentity {
         id: String?, versionHash: String?, version: String?, template: String?,
         variables: [(name: String, value: String)], systemInstructions: String?
     ) -> PromptReference? {
-        let templateHash = template.map(sha256)
+        let templateHash = template.map(rememberedSHA256)
         if let id {
             return PromptReference(
                 id: id, version: version, versionHash: versionHash ?? version ?? templateHash ?? "unversioned",
@@ -32,7 +50,7 @@ public enum PromptIdentity {
                 template: template, variables: variables, isImplicit: true)
         }
         guard let systemInstructions, !systemInstructions.isEmpty else { return nil }
-        let hash = sha256(systemInstructions)
+        let hash = rememberedSHA256(systemInstructions)
         return PromptReference(
             id: implicitID(hash: hash), version: version, versionHash: versionHash ?? hash, template: nil,
             variables: variables, isImplicit: true)

@@ -6,24 +6,32 @@ import SpindleModel
 /// whatever type the instrumentation chose: numbers as strings, JSON as strings or as structured
 /// `AnyValue`s; the accessors accept each form.
 struct SpanAttributes {
-    private var values: [String: AttributeValue] = [:]
     let attributes: [Attribute]
+    /// The key families present: a convention reader whose families are absent skips the span at once.
+    let families: KeyFamilies
 
     init(_ attributes: [Attribute]) {
         self.attributes = attributes
-        values.reserveCapacity(attributes.count)
-        for attribute in attributes where values[attribute.key] == nil {
-            values[attribute.key] = attribute.value
-        }
+        var families: KeyFamilies = []
+        for attribute in attributes { families.formUnion(KeyFamilies(key: attribute.key)) }
+        self.families = families
     }
 
-    subscript(key: String) -> AttributeValue? { values[key] }
+    /// A linear search: spans carry a dozen or two attributes, and comparing lengths first rejects
+    /// almost every key without hashing (which costs more here than the search).
+    subscript(key: String) -> AttributeValue? {
+        let length = key.utf8.count
+        for attribute in attributes where attribute.key.utf8.count == length && attribute.key == key {
+            return attribute.value
+        }
+        return nil
+    }
 
-    func string(_ key: String) -> String? { values[key].flatMap(Self.string) }
-    func int(_ key: String) -> Int? { values[key].flatMap(Self.int) }
-    func double(_ key: String) -> Double? { values[key].flatMap(Self.double) }
+    func string(_ key: String) -> String? { self[key].flatMap(Self.string) }
+    func int(_ key: String) -> Int? { self[key].flatMap(Self.int) }
+    func double(_ key: String) -> Double? { self[key].flatMap(Self.double) }
     func bool(_ key: String) -> Bool? {
-        switch values[key] {
+        switch self[key] {
         case .bool(let flag): return flag
         case .string(let text): return Bool(text.lowercased())
         default: return nil
@@ -32,26 +40,28 @@ struct SpanAttributes {
 
     /// A JSON value: a string holding JSON is parsed; structured values are converted; other strings are
     /// returned as JSON strings.
-    func json(_ key: String) -> JSONValue? { values[key].map(Self.json) }
+    func json(_ key: String) -> JSONValue? { self[key].map(Self.json) }
 
     /// The values of keys `prefix.<index>.<rest>`, grouped by index in ascending order:
     /// `llm.input_messages.0.message.role` → `[0: ["message.role": …]]`.
     func indexed(_ prefix: String) -> [(index: Int, fields: [String: AttributeValue])] {
         var groups: [Int: [String: AttributeValue]] = [:]
-        for attribute in attributes where attribute.key.hasPrefix(prefix) {
-            let rest = attribute.key.dropFirst(prefix.count)
-            guard let dot = rest.firstIndex(of: "."), let index = Int(rest[..<dot]) else { continue }
-            let field = String(rest[rest.index(after: dot)...])
+        for attribute in attributes {
+            guard let rest = attribute.key.dropBytePrefix(prefix)?.utf8,
+                let dot = rest.firstIndex(of: UInt8(ascii: ".")),
+                let index = Int(decimal: rest[..<dot])
+            else { continue }
+            let field = String(Substring(rest[rest.index(after: dot)...]))
             if groups[index]?[field] == nil { groups[index, default: [:]][field] = attribute.value }
         }
         return groups.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 
-    /// `(rest, value)` for every key `prefix<rest>`, in attribute order.
+    /// `(rest, value)` for every key `prefix<rest>` with a non-empty rest, in attribute order.
     func withPrefix(_ prefix: String) -> [(name: String, value: AttributeValue)] {
         attributes.compactMap { attribute in
-            attribute.key.hasPrefix(prefix) && attribute.key.count > prefix.count
-                ? (String(attribute.key.dropFirst(prefix.count)), attribute.value) : nil
+            guard let rest = attribute.key.dropBytePrefix(prefix), !rest.isEmpty else { return nil }
+            return (String(rest), attribute.value)
         }
     }
 
@@ -116,5 +126,91 @@ extension JSONValue {
             writer.value(self)
             return writer.string
         }
+    }
+}
+
+/// Attribute key families of the LLM conventions.
+struct KeyFamilies: OptionSet {
+    let rawValue: UInt16
+
+    static let genAI = KeyFamilies(rawValue: 1 << 0)
+    /// OpenLLMetry's indexed `gen_ai.prompt.<i>.…` and `gen_ai.completion.<i>.…`.
+    static let genAIIndexed = KeyFamilies(rawValue: 1 << 1)
+    static let llm = KeyFamilies(rawValue: 1 << 2)
+    /// `openinference.*`, `input.value`, `output.value`, `prompt.id`, `annotations.*`.
+    static let openInference = KeyFamilies(rawValue: 1 << 3)
+    static let traceloop = KeyFamilies(rawValue: 1 << 4)
+    static let braintrust = KeyFamilies(rawValue: 1 << 5)
+    static let langfuse = KeyFamilies(rawValue: 1 << 6)
+
+    init(rawValue: UInt16) { self.rawValue = rawValue }
+
+    /// The family of one key (empty for keys no convention reads). Compares bytes, not characters:
+    /// this runs for every attribute of every span.
+    init(key: String) {
+        self = key.utf8.withContiguousStorageIfAvailable { bytes -> KeyFamilies in
+            func starts(_ prefix: StaticString) -> Bool {
+                let count = prefix.utf8CodeUnitCount
+                return bytes.count >= count && memcmp(bytes.baseAddress!, prefix.utf8Start, count) == 0
+            }
+            guard let first = bytes.first else { return [] }
+            switch first {
+            case UInt8(ascii: "g"):
+                guard starts("gen_ai.") else { return [] }
+                for indexed: StaticString in ["gen_ai.prompt.", "gen_ai.completion."] where starts(indexed) {
+                    let next = indexed.utf8CodeUnitCount
+                    if next < bytes.count, bytes[next] >= UInt8(ascii: "0"), bytes[next] <= UInt8(ascii: "9") {
+                        return [.genAI, .genAIIndexed]
+                    }
+                }
+                return .genAI
+            case UInt8(ascii: "l"):
+                if starts("llm.") { return .llm }
+                return starts("langfuse.") ? .langfuse : []
+            case UInt8(ascii: "o"):
+                return starts("openinference.") || starts("output.value") ? .openInference : []
+            case UInt8(ascii: "i"):
+                return starts("input.value") ? .openInference : []
+            case UInt8(ascii: "p"):
+                return starts("prompt.id") ? .openInference : []
+            case UInt8(ascii: "a"):
+                return starts("annotations.") ? .openInference : []
+            case UInt8(ascii: "t"):
+                return starts("traceloop.") ? .traceloop : []
+            case UInt8(ascii: "b"):
+                return starts("braintrust.") ? .braintrust : []
+            default:
+                return []
+            }
+        } ?? KeyFamilies(key: String(decoding: Array(key.utf8), as: UTF8.self))  // bridged strings: copy once
+    }
+}
+
+extension String {
+    /// The text after `prefix`, or nil when it does not start with it: a byte comparison (attribute keys
+    /// are matched exactly, without Unicode normalization), fast enough to run on every key of every span.
+    func dropBytePrefix(_ prefix: String) -> Substring? {
+        var text = self
+        var prefix = prefix
+        let matches = text.withUTF8 { bytes in
+            prefix.withUTF8 { head in
+                bytes.count >= head.count && (head.isEmpty || memcmp(bytes.baseAddress!, head.baseAddress!, head.count) == 0)
+            }
+        }
+        guard matches else { return nil }
+        return self[utf8.index(startIndex, offsetBy: prefix.utf8.count)...]
+    }
+}
+
+extension Int {
+    /// A non-negative decimal integer written in ASCII digits only.
+    init?(decimal digits: Substring.UTF8View.SubSequence) {
+        guard !digits.isEmpty, digits.count <= 9 else { return nil }
+        var value = 0
+        for byte in digits {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            value = value * 10 + Int(byte - UInt8(ascii: "0"))
+        }
+        self = value
     }
 }

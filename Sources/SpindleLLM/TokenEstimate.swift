@@ -16,7 +16,9 @@ public enum TokenEstimate {
             if call.tokens.input == nil, !call.input.isEmpty || call.systemInstructions != nil {
                 var text = call.input.map(\.text).joined(separator: "\n")
                 // Instructions given apart from the messages are sent too.
-                if let system = call.systemInstructions, !call.input.contains(where: { $0.role == "system" }) {
+                if let system = call.systemInstructions,
+                    !call.input.contains(where: { $0.role == "system" || $0.role == "developer" })
+                {
                     text += "\n" + system
                 }
                 call.tokens.input = tokens(in: text) + call.input.reduce(0) { $0 + toolCallTokens($1) }

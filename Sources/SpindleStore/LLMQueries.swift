@@ -1,5 +1,6 @@
 import Foundation
 public import SpindleLLM
+public import SpindleModel
 
 /// LLM calls counted together: a trace's, or a subtree's.
 public struct LLMTotals: Sendable, Hashable {
@@ -24,9 +25,9 @@ public struct LLMTotals: Sendable, Hashable {
     public mutating func add(_ call: StoredLLMCall) {
         guard call.counted else { return }
         calls += 1
-        inputTokens += call.inputTokens
-        outputTokens += call.outputTokens
-        totalTokens += call.totalTokens
+        inputTokens += call.inputTokens ?? 0
+        outputTokens += call.outputTokens ?? 0
+        totalTokens += call.totalTokens ?? 0
         costUSD += call.costUSD ?? 0
     }
 
@@ -41,16 +42,54 @@ public struct LLMTotals: Sendable, Hashable {
     }
 }
 
-/// A stored LLM call: the counted figures, and the normalized call as stored JSON.
+/// A stored LLM call: the figures stored with its span. The rest of the call (messages, parameters,
+/// prompt) is read again from the span by the same extractor (`call(from:)`).
 public struct StoredLLMCall: Sendable, Hashable {
     public var spanID: String
-    public var inputTokens: Int
-    public var outputTokens: Int
-    public var totalTokens: Int
+    public var inputTokens: Int?
+    public var outputTokens: Int?
+    public var totalTokens: Int?
+    public var cacheReadTokens: Int?
+    public var tokensEstimated: Bool
     public var costUSD: Double?
+    public var costSource: Cost.Source
     public var counted: Bool
-    /// `LLMCallJSON` of the call.
-    public var json: [UInt8]
+
+    /// Reads the columns `input_tokens, output_tokens, total_tokens, cache_read_tokens, tokens_estimated,
+    /// cost_usd, cost_source, counted` starting at `column`.
+    init(spanID: String, _ row: SQLiteStatement, from column: Int32) {
+        func optionalInt(_ index: Int32) -> Int? { row.isNull(index) ? nil : Int(row.int64(index)) }
+        self.spanID = spanID
+        inputTokens = optionalInt(column)
+        outputTokens = optionalInt(column + 1)
+        totalTokens = optionalInt(column + 2)
+        cacheReadTokens = optionalInt(column + 3)
+        tokensEstimated = row.int64(column + 4) != 0
+        costUSD = row.isNull(column + 5) ? nil : row.double(column + 5)
+        costSource = Cost.Source(rawValue: row.string(column + 6)) ?? .unknown
+        counted = row.int64(column + 7) != 0
+    }
+
+    static let columns = "c.input_tokens, c.output_tokens, c.total_tokens, c.cache_read_tokens, c.tokens_estimated, c.cost_usd, c.cost_source, c.counted"
+
+    /// The extractor that reads stored spans again. Costs come from the stored figures, so its prices
+    /// do not matter.
+    private static let reader = LLMExtractor(prices: .bundled)
+
+    /// The whole call: extracted again from the stored span (with its attributes decoded), with the
+    /// stored figures (tokens as counted or estimated at ingest, cost as priced at ingest) kept.
+    public func call(from span: Span) -> LLMCall? {
+        guard var call = Self.reader.extract(span) else { return nil }
+        call.tokens.input = inputTokens
+        call.tokens.output = outputTokens
+        call.tokens.total = totalTokens
+        call.tokens.cacheRead = cacheReadTokens
+        call.tokens.estimated = tokensEstimated
+        let reason = costSource == .unknown ? call.cost.reason : costSource == .span ? "given by the span" : "priced at ingest"
+        call.cost = Cost(usd: costUSD, source: costSource, reason: reason)
+        call.isAggregate = !counted
+        return call
+    }
 }
 
 /// One call's figures for prompt analytics.
@@ -97,17 +136,15 @@ extension StoreReader {
     public func llmCalls(rootSpanID: String, project: String) throws -> [String: StoredLLMCall] {
         let statement = try prepare(
             """
-            SELECT span_id, input_tokens, output_tokens, total_tokens, cost_usd, counted, call
-            FROM llm_calls WHERE project = ?1 AND root_span_id = ?2
+            SELECT s.span_id, \(StoredLLMCall.columns)
+            FROM spans s JOIN llm_calls c ON c.span_row = s.id
+            WHERE s.project = ?1 AND s.root_span_id = ?2
             """)
         statement.bind(1, project)
         statement.bind(2, rootSpanID)
         var calls: [String: StoredLLMCall] = [:]
         while try statement.step() {
-            let call = StoredLLMCall(
-                spanID: statement.string(0), inputTokens: Int(statement.int64(1)), outputTokens: Int(statement.int64(2)),
-                totalTokens: Int(statement.int64(3)), costUSD: statement.isNull(4) ? nil : statement.double(4),
-                counted: statement.int64(5) != 0, json: statement.bytes(6))
+            let call = StoredLLMCall(spanID: statement.string(0), statement, from: 1)
             calls[call.spanID] = call
         }
         return calls
@@ -119,8 +156,7 @@ extension StoreReader {
             """
             SELECT p.project, p.prompt_id, p.version_hash, p.version, p.template, p.implicit,
                 p.first_seen_unix_nano, p.last_seen_unix_nano,
-                (SELECT count(*) FROM llm_calls c WHERE c.project = p.project AND c.prompt_id = p.prompt_id
-                    AND c.version_hash = p.version_hash AND c.counted = 1)
+                (SELECT count(*) FROM llm_calls c WHERE c.prompt_version = p.id AND c.counted = 1)
             FROM prompt_versions p
             WHERE (?1 IS NULL OR p.project = ?1) AND (?2 IS NULL OR p.prompt_id = ?2)
             ORDER BY p.prompt_id, p.last_seen_unix_nano DESC
@@ -145,12 +181,12 @@ extension StoreReader {
     {
         let statement = try prepare(
             """
-            SELECT version_hash, start_time_unix_nano, latency_ms, input_tokens, output_tokens, total_tokens, cost_usd,
-                score, is_error
-            FROM llm_calls
-            WHERE prompt_id = ?1 AND counted = 1 AND (?2 IS NULL OR project = ?2)
-                AND (?3 IS NULL OR start_time_unix_nano >= ?3) AND (?4 IS NULL OR start_time_unix_nano < ?4)
-            ORDER BY start_time_unix_nano
+            SELECT p.version_hash, c.start_time_unix_nano, c.latency_ms, c.input_tokens, c.output_tokens,
+                c.total_tokens, c.cost_usd, c.score, c.is_error
+            FROM prompt_versions p JOIN llm_calls c ON c.prompt_version = p.id
+            WHERE p.prompt_id = ?1 AND c.counted = 1 AND (?2 IS NULL OR p.project = ?2)
+                AND (?3 IS NULL OR c.start_time_unix_nano >= ?3) AND (?4 IS NULL OR c.start_time_unix_nano < ?4)
+            ORDER BY c.start_time_unix_nano
             """)
         statement.bind(1, promptID)
         statement.bind(2, project)
@@ -173,12 +209,13 @@ extension StoreReader {
     public func monitorEvents(_ query: MonitorEventQuery) throws -> [MonitorEvent] {
         let statement = try prepare(
             """
-            SELECT project, root_span_id, span_id, start_time_unix_nano, service, call
-            FROM llm_calls
-            WHERE counted = 1 AND (?1 IS NULL OR project = ?1) AND (?2 IS NULL OR flagged = ?2)
-                AND (?3 IS NULL OR model = ?3 OR request_model = ?3)
-                AND (?4 IS NULL OR start_time_unix_nano >= ?4) AND (?5 IS NULL OR start_time_unix_nano < ?5)
-            ORDER BY start_time_unix_nano DESC, id DESC
+            SELECT \(Self.spanColumns), r.service_name, \(StoredLLMCall.columns)
+            FROM llm_calls c JOIN spans s ON s.id = c.span_row
+                JOIN resources r ON r.id = s.resource_id JOIN scopes sc ON sc.id = s.scope_id
+            WHERE c.counted = 1 AND (?1 IS NULL OR s.project = ?1) AND (?2 IS NULL OR c.flagged = ?2)
+                AND (?3 IS NULL OR c.model = ?3 OR c.request_model = ?3)
+                AND (?4 IS NULL OR c.start_time_unix_nano >= ?4) AND (?5 IS NULL OR c.start_time_unix_nano < ?5)
+            ORDER BY c.start_time_unix_nano DESC, c.span_row DESC
             LIMIT ?6
             """)
         statement.bind(1, query.project)
@@ -189,11 +226,14 @@ extension StoreReader {
         statement.bind(6, max(1, min(query.limit, 10_000)))
         var events: [MonitorEvent] = []
         while try statement.step() {
-            let call = try LLMCallJSON.decode(statement.bytes(5))
+            let stored = try storedSpan(statement)
+            let figures = StoredLLMCall(spanID: stored.span.spanID.hex, statement, from: Self.spanColumnCount + 1)
+            guard let call = figures.call(from: stored.span) else { continue }
             events.append(
                 MonitorEvent(
-                    project: statement.string(0), rootSpanID: statement.string(1), spanID: statement.string(2),
-                    service: statement.optionalString(4), createdAtUnixNano: statement.uint64(3), call: call))
+                    project: stored.project, rootSpanID: stored.span.traceID.hex, spanID: stored.span.spanID.hex,
+                    service: statement.optionalString(Self.spanColumnCount),
+                    createdAtUnixNano: stored.span.startTimeUnixNano, call: call))
         }
         return events
     }

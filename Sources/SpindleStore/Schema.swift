@@ -77,37 +77,13 @@ enum Schema {
                     ORDER BY r.start_time_unix_nano LIMIT 1)
             FROM spans s GROUP BY s.project, s.root_span_id;
         """,
-        // 3: LLM calls found in spans (the normalized call as JSON, with the columns queries filter on),
-        // the prompt versions they used, and LLM totals per trace. Spans stored before this migration are
-        // not read for LLM calls.
+        // 3: LLM calls found in spans, stored with their span (keyed by its row): the figures queries filter
+        // and add up. Messages are not copied: they are read again from the span's own attributes (copying
+        // them doubled the bytes written per LLM span and cost 55% of ingest throughput). Prompt versions,
+        // and LLM totals per trace. Spans stored before this migration are not read for LLM calls.
         """
-        CREATE TABLE llm_calls (
-            id INTEGER PRIMARY KEY,
-            project TEXT NOT NULL,
-            root_span_id TEXT NOT NULL,
-            span_id TEXT NOT NULL,
-            start_time_unix_nano INTEGER NOT NULL,
-            service TEXT,                             -- the resource's service.name
-            model TEXT,
-            request_model TEXT,
-            prompt_id TEXT,
-            version_hash TEXT,
-            latency_ms REAL NOT NULL,
-            input_tokens INTEGER,
-            output_tokens INTEGER,
-            total_tokens INTEGER,
-            cost_usd REAL,                            -- NULL when unknown, never 0 for unknown
-            score REAL,                               -- mean of the call's scores
-            flagged INTEGER NOT NULL,                 -- a score below 0.3
-            is_error INTEGER NOT NULL,
-            counted INTEGER NOT NULL,                 -- 0: an agent span carrying its children's usage
-            call TEXT NOT NULL,                       -- the normalized call (LLMCallJSON)
-            UNIQUE (project, root_span_id, span_id)
-        );
-        CREATE INDEX llm_calls_by_prompt ON llm_calls (project, prompt_id, version_hash, start_time_unix_nano)
-            WHERE prompt_id IS NOT NULL;
-        CREATE INDEX llm_calls_by_start ON llm_calls (start_time_unix_nano);
         CREATE TABLE prompt_versions (
+            id INTEGER PRIMARY KEY,
             project TEXT NOT NULL,
             prompt_id TEXT NOT NULL,
             version_hash TEXT NOT NULL,
@@ -116,8 +92,30 @@ enum Schema {
             implicit INTEGER NOT NULL,                -- identified by its template or system instructions
             first_seen_unix_nano INTEGER NOT NULL,
             last_seen_unix_nano INTEGER NOT NULL,
-            PRIMARY KEY (project, prompt_id, version_hash)
-        ) WITHOUT ROWID;
+            UNIQUE (project, prompt_id, version_hash)
+        );
+        CREATE TABLE llm_calls (
+            span_row INTEGER PRIMARY KEY REFERENCES spans (id),
+            start_time_unix_nano INTEGER NOT NULL,
+            model TEXT,
+            request_model TEXT,
+            prompt_version INTEGER REFERENCES prompt_versions (id),
+            latency_ms REAL NOT NULL,
+            input_tokens INTEGER,
+            output_tokens INTEGER,
+            total_tokens INTEGER,
+            cache_read_tokens INTEGER,
+            tokens_estimated INTEGER NOT NULL,
+            cost_usd REAL,                            -- NULL when unknown, never 0 for unknown
+            cost_source TEXT NOT NULL,                -- span, price_table or unknown
+            score REAL,                               -- mean of the call's scores
+            flagged INTEGER NOT NULL,                 -- a score below 0.3
+            is_error INTEGER NOT NULL,
+            counted INTEGER NOT NULL                  -- 0: an agent span carrying its children's usage
+        );
+        CREATE INDEX llm_calls_by_start ON llm_calls (start_time_unix_nano);
+        CREATE INDEX llm_calls_by_prompt ON llm_calls (prompt_version, start_time_unix_nano)
+            WHERE prompt_version IS NOT NULL;
         ALTER TABLE traces ADD COLUMN llm_calls INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE traces ADD COLUMN input_tokens INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE traces ADD COLUMN output_tokens INTEGER NOT NULL DEFAULT 0;

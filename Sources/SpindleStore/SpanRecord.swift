@@ -24,22 +24,40 @@ struct SpanRecord {
         attributes = OTLPJSON.encodeAttributes(span.attributes, compact: true)
         events = span.events.isEmpty ? nil : OTLPJSON.encodeEvents(span.events, compact: true)
         links = span.links.isEmpty ? nil : OTLPJSON.encodeLinks(span.links, compact: true)
-        llm = extractor?.extract(span).map(LLMRecord.init)
+        llm = extractor?.extract(span, detail: .figures).map(LLMRecord.init)
     }
 
     var encodedSize: Int {
-        200 + span.name.utf8.count + attributes.count + (events?.count ?? 0) + (links?.count ?? 0) + (llm?.json.count ?? 0)
+        200 + span.name.utf8.count + attributes.count + (events?.count ?? 0) + (links?.count ?? 0) + (llm == nil ? 0 : 200)
     }
 }
 
-/// An LLM call ready for the `llm_calls` table.
+/// An LLM call as the `llm_calls` table stores it: only the figures, so that the writer thread handles
+/// a small value rather than the whole call.
 struct LLMRecord {
-    var call: LLMCall
-    var json: [UInt8]
+    var model: String?
+    var requestModel: String?
+    var prompt: PromptReference?
+    var latencyMs: Double
+    var tokens: TokenUsage
+    var cost: Cost
+    var meanScore: Double?
+    var isFlagged: Bool
+    var isError: Bool
+    /// False for an agent span carrying its children's usage.
+    var counted: Bool
 
     init(_ call: LLMCall) {
-        self.call = call
-        json = LLMCallJSON.encode(call)
+        model = call.model
+        requestModel = call.requestModel
+        prompt = call.prompt
+        latencyMs = call.latencyMs
+        tokens = call.tokens
+        cost = call.cost
+        meanScore = call.meanScore
+        isFlagged = call.isFlagged
+        isError = call.isError
+        counted = !call.isAggregate
     }
 }
 

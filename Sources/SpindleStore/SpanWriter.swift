@@ -12,12 +12,15 @@ final class SpanWriter {
     private let selectScope: SQLiteStatement
     private let upsertTrace: SQLiteStatement
     private let insertLLMCall: SQLiteStatement
-    private let upsertPromptVersion: SQLiteStatement
+    private let insertPromptVersion: SQLiteStatement
+    private let selectPromptVersion: SQLiteStatement
+    private let touchPromptVersion: SQLiteStatement
     private let begin: SQLiteStatement
     private let commit: SQLiteStatement
     // Row ids of resources and scopes seen before; cleared on rollback (the rows may be gone).
     private var resourceIDs: [ResourceRecord: Int64] = [:]
     private var scopeIDs: [ScopeRecord: Int64] = [:]
+    private var promptVersionIDs: [PromptVersionKey: Int64] = [:]
     private var isClosed = false
 
     init(connection: SQLiteConnection) throws(SQLiteError) {
@@ -66,21 +69,24 @@ final class SpanWriter {
             """)
         insertLLMCall = try connection.prepare(
             """
-            INSERT OR IGNORE INTO llm_calls (project, root_span_id, span_id, start_time_unix_nano, service, model,
-                request_model, prompt_id, version_hash, latency_ms, input_tokens, output_tokens, total_tokens, cost_usd,
-                score, flagged, is_error, counted, call)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
+            INSERT INTO llm_calls (span_row, start_time_unix_nano, model, request_model, prompt_version, latency_ms,
+                input_tokens, output_tokens, total_tokens, cache_read_tokens, tokens_estimated, cost_usd, cost_source,
+                score, flagged, is_error, counted)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
             """)
-        upsertPromptVersion = try connection.prepare(
+        insertPromptVersion = try connection.prepare(
             """
-            INSERT INTO prompt_versions (project, prompt_id, version_hash, version, template, implicit,
+            INSERT OR IGNORE INTO prompt_versions (project, prompt_id, version_hash, version, template, implicit,
                 first_seen_unix_nano, last_seen_unix_nano)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-            ON CONFLICT (project, prompt_id, version_hash) DO UPDATE SET
-                version = coalesce(version, excluded.version),
-                template = coalesce(template, excluded.template),
-                first_seen_unix_nano = min(first_seen_unix_nano, excluded.first_seen_unix_nano),
-                last_seen_unix_nano = max(last_seen_unix_nano, excluded.last_seen_unix_nano)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
+            """)
+        selectPromptVersion = try connection.prepare(
+            "SELECT id FROM prompt_versions WHERE project = ?1 AND prompt_id = ?2 AND version_hash = ?3")
+        touchPromptVersion = try connection.prepare(
+            """
+            UPDATE prompt_versions SET first_seen_unix_nano = min(first_seen_unix_nano, ?2),
+                last_seen_unix_nano = max(last_seen_unix_nano, ?3)
+            WHERE id = ?1
             """)
         begin = try connection.prepare("BEGIN IMMEDIATE")
         commit = try connection.prepare("COMMIT")
@@ -102,6 +108,7 @@ final class SpanWriter {
             try? connection.execute("ROLLBACK")
             resourceIDs.removeAll()
             scopeIDs.removeAll()
+            promptVersionIDs.removeAll()
             throw error
         }
     }
@@ -110,7 +117,8 @@ final class SpanWriter {
         var result = WriteResult()
         // Keyed by trace id, not its hex text: this runs on the writer thread for every span.
         var summaries: [TraceID: TraceSummaryDelta] = [:]
-        var prompts: [PromptVersionKey: PromptVersionDelta] = [:]
+        // Prompt version row id -> the earliest and latest call this batch.
+        var promptUses: [Int64: (first: UInt64, last: UInt64)] = [:]
         for groupIndex in batch.groups.indices {
             let resourceID = try resourceID(batch.groups[groupIndex].resource)
             let scopeID = try scopeID(batch.groups[groupIndex].scope)
@@ -145,12 +153,17 @@ final class SpanWriter {
                     let service = batch.groups[groupIndex].resource.serviceName
                     summaries[span.traceID, default: TraceSummaryDelta(span)].add(span, service: service)
                     if let llm = record.llm {
-                        try insertLLMCall(llm, record: record, project: batch.project, service: service)
-                        if !llm.call.isAggregate { summaries[span.traceID]!.add(llm.call) }
-                        if let prompt = llm.call.prompt {
-                            prompts[PromptVersionKey(id: prompt.id, versionHash: prompt.versionHash), default: PromptVersionDelta(prompt)]
-                                .saw(at: span.startTimeUnixNano)
+                        let spanRow = connection.lastInsertRowID
+                        var promptVersion: Int64?
+                        if let prompt = llm.prompt {
+                            let id = try promptVersionID(prompt, project: batch.project, at: span.startTimeUnixNano)
+                            let time = span.startTimeUnixNano
+                            let seen = promptUses[id] ?? (time, time)
+                            promptUses[id] = (min(seen.first, time), max(seen.last, time))
+                            promptVersion = id
                         }
+                        try insertLLMCall(llm, spanRow: spanRow, start: span.startTimeUnixNano, promptVersion: promptVersion)
+                        if llm.counted { summaries[span.traceID]!.add(llm) }
                     }
                 } else {
                     result.duplicates += 1
@@ -174,47 +187,54 @@ final class SpanWriter {
             defer { upsertTrace.reset() }
             try upsertTrace.step()
         }
-        for (key, delta) in prompts {
-            let statement = upsertPromptVersion
-            statement.bind(1, batch.project)
-            statement.bind(2, key.id)
-            statement.bind(3, key.versionHash)
-            statement.bind(4, delta.version)
-            statement.bind(5, delta.template)
-            statement.bind(6, delta.isImplicit ? 1 : 0)
-            statement.bind(7, delta.firstSeen)
-            statement.bind(8, delta.lastSeen)
-            defer { statement.reset() }
-            try statement.step()
+        for (id, seen) in promptUses {
+            touchPromptVersion.bind(1, id)
+            touchPromptVersion.bind(2, seen.first)
+            touchPromptVersion.bind(3, seen.last)
+            defer { touchPromptVersion.reset() }
+            try touchPromptVersion.step()
         }
         return result
     }
 
-    private func insertLLMCall(_ llm: LLMRecord, record: SpanRecord, project: String, service: String?)
-        throws(SQLiteError)
-    {
-        let call = llm.call
+    private func insertLLMCall(_ call: LLMRecord, spanRow: Int64, start: UInt64, promptVersion: Int64?) throws(SQLiteError) {
         let statement = insertLLMCall
-        statement.bind(1, project)
-        statement.bind(2, record.rootSpanID)
-        statement.bind(3, record.spanID)
-        statement.bind(4, record.span.startTimeUnixNano)
-        statement.bind(5, service)
-        statement.bind(6, call.model)
-        statement.bind(7, call.requestModel)
-        statement.bind(8, call.prompt?.id)
-        statement.bind(9, call.prompt?.versionHash)
-        statement.bind(10, call.latencyMs)
-        statement.bind(11, call.tokens.input)
-        statement.bind(12, call.tokens.output)
-        statement.bind(13, call.tokens.total)
-        statement.bind(14, call.cost.usd)
-        statement.bind(15, call.meanScore)
-        statement.bind(16, call.isFlagged ? 1 : 0)
-        statement.bind(17, call.isError ? 1 : 0)
-        statement.bind(18, call.isAggregate ? 0 : 1)
+        statement.bind(1, spanRow)
+        statement.bind(2, start)
+        statement.bind(3, call.model)
+        statement.bind(4, call.requestModel)
+        if let promptVersion { statement.bind(5, promptVersion) } else { statement.bindNull(5) }
+        statement.bind(6, call.latencyMs)
+        statement.bind(7, call.tokens.input)
+        statement.bind(8, call.tokens.output)
+        statement.bind(9, call.tokens.total)
+        statement.bind(10, call.tokens.cacheRead)
+        statement.bind(11, call.tokens.estimated ? 1 : 0)
+        statement.bind(12, call.cost.usd)
+        statement.bind(13, call.cost.source.rawValue)
+        statement.bind(14, call.meanScore)
+        statement.bind(15, call.isFlagged ? 1 : 0)
+        statement.bind(16, call.isError ? 1 : 0)
+        statement.bind(17, call.counted ? 1 : 0)
         defer { statement.reset() }
-        try statement.withText(19, llm.json) { () throws(SQLiteError) in _ = try statement.step() }
+        try statement.step()
+    }
+
+    /// The row of a prompt version, created on first use (its label and template are the first seen).
+    private func promptVersionID(_ prompt: PromptReference, project: String, at time: UInt64) throws(SQLiteError) -> Int64 {
+        let key = PromptVersionKey(project: project, id: prompt.id, versionHash: prompt.versionHash)
+        if let id = promptVersionIDs[key] { return id }
+        insertPromptVersion.bind(4, prompt.version)
+        insertPromptVersion.bind(5, prompt.template)
+        insertPromptVersion.bind(6, prompt.isImplicit ? 1 : 0)
+        insertPromptVersion.bind(7, time)
+        let id = try rowID(insert: insertPromptVersion, select: selectPromptVersion) { statement in
+            statement.bind(1, project)
+            statement.bind(2, prompt.id)
+            statement.bind(3, prompt.versionHash)
+        }
+        promptVersionIDs[key] = id
+        return id
     }
 
     private func resourceID(_ record: ResourceRecord) throws(SQLiteError) -> Int64 {
@@ -287,7 +307,7 @@ final class SpanWriter {
             }
         }
 
-        mutating func add(_ call: LLMCall) {
+        mutating func add(_ call: LLMRecord) {
             llmCalls += 1
             inputTokens += call.tokens.input ?? 0
             outputTokens += call.tokens.output ?? 0
@@ -297,28 +317,9 @@ final class SpanWriter {
     }
 
     private struct PromptVersionKey: Hashable {
+        var project: String
         var id: String
         var versionHash: String
-    }
-
-    /// What one batch adds to a prompt version's row.
-    private struct PromptVersionDelta {
-        var version: String?
-        var template: String?
-        var isImplicit: Bool
-        var firstSeen = UInt64.max
-        var lastSeen = UInt64.min
-
-        init(_ prompt: PromptReference) {
-            version = prompt.version
-            template = prompt.template
-            isImplicit = prompt.isImplicit
-        }
-
-        mutating func saw(at time: UInt64) {
-            firstSeen = min(firstSeen, time)
-            lastSeen = max(lastSeen, time)
-        }
     }
 
     /// Checkpoints the WAL into the database file so a closed store is one file again.

@@ -111,12 +111,8 @@ public final class StoreReader {
     {
         let statement = try prepare(
             """
-            SELECT s.project, s.root_span_id, s.span_id, s.span_parents, s.trace_state, s.flags, s.name, s.kind,
-                s.start_time_unix_nano, s.end_time_unix_nano, s.status_code, s.status_message, s.attributes,
-                s.dropped_attributes_count, s.events, s.dropped_events_count, s.links, s.dropped_links_count,
-                r.attributes, r.dropped_attributes_count, r.schema_url,
-                c.name, c.version, c.attributes, c.dropped_attributes_count, c.schema_url, s.resource_id, s.scope_id
-            FROM spans s JOIN resources r ON r.id = s.resource_id JOIN scopes c ON c.id = s.scope_id
+            SELECT \(Self.spanColumns)
+            FROM spans s JOIN resources r ON r.id = s.resource_id JOIN scopes sc ON sc.id = s.scope_id
             WHERE s.project = ?2 AND s.root_span_id = ?1
             ORDER BY s.start_time_unix_nano, s.span_id
             """)
@@ -161,7 +157,17 @@ public final class StoreReader {
         return data
     }
 
-    private func storedSpan(_ row: SQLiteStatement, attributes decoding: AttributeDecoding = .decoded) throws
+    /// What `storedSpan` reads, from `spans s`, `resources r` and `scopes sc`.
+    static let spanColumns = """
+        s.project, s.root_span_id, s.span_id, s.span_parents, s.trace_state, s.flags, s.name, s.kind,
+            s.start_time_unix_nano, s.end_time_unix_nano, s.status_code, s.status_message, s.attributes,
+            s.dropped_attributes_count, s.events, s.dropped_events_count, s.links, s.dropped_links_count,
+            r.attributes, r.dropped_attributes_count, r.schema_url,
+            sc.name, sc.version, sc.attributes, sc.dropped_attributes_count, sc.schema_url, s.resource_id, s.scope_id
+        """
+    static let spanColumnCount: Int32 = 28
+
+    func storedSpan(_ row: SQLiteStatement, attributes decoding: AttributeDecoding = .decoded) throws
         -> StoredSpan
     {
         guard let traceID = TraceID(hex: row.string(1)), let spanID = SpanID(hex: row.string(2)) else {

@@ -41,6 +41,11 @@ public struct StoreService: Service {
         }
         let totals = store.writeTotals
         store.close()
-        logger?.info("store closed", metadata: ["total_stored": "\(totals.stored)", "requests": "\(totals.requests)"])
+        logger?.info(
+            "store closed",
+            metadata: [
+                "total_stored": "\(totals.stored)", "requests": "\(totals.requests)",
+                "transactions": "\(totals.transactions)",
+            ])
     }
 }

@@ -1,7 +1,9 @@
 import SpindleModel
 
 /// A pre-encoded HTTP request whose trace and span ids can be renewed before each send, so that a long
-/// run stores new spans instead of replaying duplicates, at the cost of a few byte writes per id.
+/// run stores new spans instead of replaying duplicates, at the cost of a few byte writes per id. In
+/// protobuf requests the span start and end times move forward too, as real traffic's do (replaying the
+/// same hundred timestamps piles every insert of a time index onto the same few hundred positions).
 struct PatchableRequest: Sendable {
     private(set) var bytes: [UInt8]
     /// Where the body starts (after the HTTP head); gRPC sends only the body.
@@ -10,12 +12,17 @@ struct PatchableRequest: Sendable {
     /// Where an id's first four bytes sit (protobuf: raw bytes; JSON: the first eight hex digits).
     private var binaryOffsets: [Int] = []
     private var hexOffsets: [Int] = []
+    /// Where each span start/end time (protobuf fixed64, little-endian) sits, with its original value.
+    private var timeOffsets: [(offset: Int, value: UInt64)] = []
 
     init(head: [UInt8], body: [UInt8], traces: TracesData, json: Bool) {
         bytes = head + body
         bodyOffset = head.count
         var ids = Set<UInt64>()
+        var times = Set<UInt64>()
         for (_, _, span) in traces.flattened {
+            times.insert(span.startTimeUnixNano)
+            times.insert(span.endTimeUnixNano)
             ids.insert(span.traceID.high)
             ids.insert(span.spanID.value)
             if let parent = span.parentSpanID { ids.insert(parent.value) }
@@ -37,8 +44,12 @@ struct PatchableRequest: Sendable {
             bytes.withUnsafeBytes { raw in
                 var index = head.count
                 while index + 8 <= raw.count {
-                    let value = UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt64.self))
-                    if ids.contains(value) {
+                    let word = raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                    // Span start (field 7) and end (field 8) times: fixed64 after tags 0x39 and 0x41.
+                    if times.contains(UInt64(littleEndian: word)), raw[index - 1] == 0x39 || raw[index - 1] == 0x41 {
+                        timeOffsets.append((index, UInt64(littleEndian: word)))
+                        index += 8
+                    } else if ids.contains(UInt64(bigEndian: word)) {
                         binaryOffsets.append(index)
                         index += 8
                     } else {
@@ -49,8 +60,15 @@ struct PatchableRequest: Sendable {
         }
     }
 
-    /// Rewrites the first four bytes of every id with `generation`.
+    /// Rewrites the first four bytes of every id with `generation`, and moves span times `generation`
+    /// sends' worth of time (its low 24 bits, a second each: a request spans up to a second) forward.
     mutating func renew(generation: UInt32) {
+        let shift = UInt64(generation & 0xFF_FFFF) * 1_000_000_000
+        for (offset, value) in timeOffsets {
+            withUnsafeBytes(of: (value &+ shift).littleEndian) { moved in
+                for index in 0..<8 { bytes[offset + index] = moved[index] }
+            }
+        }
         let big = withUnsafeBytes(of: generation.bigEndian) { Array($0) }
         for offset in binaryOffsets {
             bytes[offset] = big[0]

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SpindleCodec
+import SpindleLLM
 import SpindleModel
 import SpindleSamples
 
@@ -43,6 +44,11 @@ struct SpindleLoad: AsyncParsableCommand {
     @Option(help: "pid of the server, to sample its RSS.") var pid: Int32?
     @Flag(name: .customLong("decode-only"), help: "Measure protobuf decoding only; no server needed.")
     var decodeOnly = false
+
+    @Flag(
+        name: .customLong("extract-only"),
+        help: "Measure LLM call extraction (on decoded spans) only, with the bundled price table; no server needed.")
+    var extractOnly = false
     @Flag(help: "Also send the requests as OTLP JSON instead of protobuf.") var json = false
 
     func run() async throws {
@@ -51,6 +57,10 @@ struct SpindleLoad: AsyncParsableCommand {
         let meanBytes = bodies.reduce(0) { $0 + $1.count } / bodies.count
         if decodeOnly {
             try runDecodeOnly(bodies, meanBytes: meanBytes)
+            return
+        }
+        if extractOnly {
+            runExtractOnly(traces)
             return
         }
         let parts = target.split(separator: ":")
@@ -101,6 +111,24 @@ struct SpindleLoad: AsyncParsableCommand {
                 ? SampleTraces.small(count: spansPerRequest, traces: tracesPerRequest, seed: seed)
                 : SampleTraces.llmHeavy(count: spansPerRequest, traces: tracesPerRequest, seed: seed)
         }
+    }
+
+    private func runExtractOnly(_ traces: [TracesData]) {
+        let extractor = LLMExtractor(prices: .bundled)
+        let spans = traces.flatMap { $0.resourceSpans.flatMap { $0.scopeSpans.flatMap(\.spans) } }
+        let clock = ContinuousClock()
+        let start = clock.now
+        var extracted = 0
+        var calls = 0
+        while clock.now - start < .seconds(duration) {
+            for span in spans where extractor.extract(span, detail: .figures) != nil { calls += 1 }
+            extracted += spans.count
+        }
+        let elapsed = (clock.now - start) / .seconds(1)
+        print(
+            String(
+                format: "%@ extract-only: %.0f spans/s (%.1f µs a span, %d%% LLM calls) through the LLM extractor as ingest runs it (one thread)",
+                workload.rawValue, Double(extracted) / elapsed, elapsed / Double(extracted) * 1e6, calls * 100 / max(extracted, 1)))
     }
 
     private func runDecodeOnly(_ bodies: [[UInt8]], meanBytes: Int) throws {

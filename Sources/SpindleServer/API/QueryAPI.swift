@@ -166,12 +166,12 @@ struct QueryAPI: Sendable {
                 rootSpanID: location.rootSpanID, project: location.project, attributes: .deferred)
             let tree = TraceTree(stored: spans)
             guard let node = tree.index[spanID] else { return Self.error(.notFound, "no span \(spanID)") }
-            let calls = try reader.llmCalls(rootSpanID: location.rootSpanID, project: location.project)
+            let stored = spans[tree.nodes[node].span]
+            let figures = try reader.llmCalls(rootSpanID: location.rootSpanID, project: location.project)[spanID]
+            let call = try figures.flatMap { $0.call(from: try stored.decodedSpan()) }
             var writer = JSONWriter(capacity: 4096)
             writer.raw("{\"span\":")
-            SpanJSON.span(
-                spans[tree.nodes[node].span], node: tree.nodes[node], into: &writer,
-                llm: SpanJSON.LLMParts(call: calls[spanID], subtree: nil))
+            SpanJSON.span(stored, node: tree.nodes[node], into: &writer, llm: SpanJSON.LLMParts(call: call, subtree: nil))
             writer.raw(",\"ancestry\":[")
             for (index, ancestor) in tree.ancestry(of: node).dropLast().enumerated() {
                 if index > 0 { writer.raw(",") }
