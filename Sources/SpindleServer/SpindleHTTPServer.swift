@@ -25,6 +25,7 @@ public enum SpindleHTTPServer {
             }
         }
         QueryAPI(store: store).register(on: router)
+        VendorAPIs(store: store, maxBodyBytes: configuration.maxBodyBytes).register(on: router)
         // Routes exist only once the store is open; the listener is up when this can answer.
         router.get("/healthz") { _, _ in
             Response(
