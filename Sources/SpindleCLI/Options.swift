@@ -76,3 +76,16 @@ enum Switch: String, ExpressibleByArgument, CustomStringConvertible {
 
     var description: String { rawValue }
 }
+
+/// `--rate-limit 50/s` (or `50`).
+struct RateLimit: ExpressibleByArgument, CustomStringConvertible {
+    var perSecond: Double
+
+    init?(argument: String) {
+        let text = argument.hasSuffix("/s") ? String(argument.dropLast(2)) : argument
+        guard let value = Double(text), value > 0 else { return nil }
+        perSecond = value
+    }
+
+    var description: String { "\(perSecond)/s" }
+}

@@ -60,6 +60,14 @@ struct Serve: AsyncParsableCommand {
         help: ArgumentHelp("Find and normalize LLM calls in incoming spans.", valueName: "on|off"))
     var llmExtraction: Switch = .on
 
+    @Flag(help: "Allow binding a non-loopback address without any API key (auth off). Not for networks you do not trust.")
+    var insecure = false
+
+    @Option(
+        name: .customLong("rate-limit"),
+        help: ArgumentHelp("Requests per second per API key (e.g. 50/s); past it: 429 with Retry-After. Off by default.", valueName: "N/s"))
+    var rateLimit: RateLimit?
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: Logger.Level = .info
 
@@ -89,9 +97,16 @@ struct Serve: AsyncParsableCommand {
         } catch {
             throw ValidationError("cannot open the database at \(database.db): \(error)")
         }
+        let authenticator: Authenticator
+        do {
+            authenticator = try makeAuthenticator(logger: logger)
+        } catch {
+            store.close()
+            throw error
+        }
         let application = SpindleHTTPServer.makeApplication(
             store: store, configuration: ServerConfiguration(http: http, maxBodyBytes: maxBody.bytes),
-            logger: Logger(label: "spindle.http"))
+            logger: Logger(label: "spindle.http"), authenticator: authenticator)
 
         // Services stop in reverse order: the listeners first, then the store commits and closes.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
@@ -102,7 +117,7 @@ struct Serve: AsyncParsableCommand {
                 .init(
                     service: OTLPGRPCServer(
                         store: store, address: address, maxMessageBytes: maxBody.bytes,
-                        logger: Logger(label: "spindle.grpc"))))
+                        logger: Logger(label: "spindle.grpc"), authenticator: authenticator)))
         }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
@@ -119,5 +134,30 @@ struct Serve: AsyncParsableCommand {
         try await group.run()
         store.close()
         logger.info("Spindle stopped; database closed")
+    }
+
+    /// Keys in the database: every request needs one. None: auth is off, allowed only when every
+    /// listener is on loopback (or with --insecure).
+    private func makeAuthenticator(logger: Logger) throws -> Authenticator {
+        let hasKeys = try KeyStore(path: database.db).hasActiveKeys()
+        if hasKeys {
+            logger.info(
+                "auth on: every request needs Authorization: Bearer KEY (spindle keys list)",
+                metadata: ["rate_limit": "\(rateLimit.map { "\($0.perSecond)/s" } ?? "off")"])
+            return try Authenticator(mode: .keys, databasePath: database.db, rateLimit: rateLimit?.perSecond)
+        }
+        var addresses = [http]
+        if case .address(let address) = grpc { addresses.append(address) }
+        let exposed = addresses.filter { !$0.isLoopback }
+        if !exposed.isEmpty && !insecure {
+            throw ValidationError(
+                "\(exposed.map(\.description).joined(separator: ", ")) is reachable beyond this machine and no API key exists: "
+                    + "create one with `spindle keys create --project NAME --db \(database.db)`, or pass --insecure to run without auth")
+        }
+        logger.notice(
+            exposed.isEmpty
+                ? "auth off: no API key exists and Spindle listens on loopback only; spans go to the project the request names (x-spindle-project, resource attribute spindle.project) or default"
+                : "auth off (--insecure) on a non-loopback address: anyone who reaches it can write and read")
+        return try Authenticator(mode: .open, databasePath: database.db)
     }
 }

@@ -16,9 +16,14 @@ public struct OTLPGRPCTraceService: RegistrableRPCService {
     let limits: DecodeLimits
     let maxMessageBytes: Int
     let logger: Logger
+    let authenticator: Authenticator?
 
-    public init(store: SpanStore, limits: DecodeLimits = .default, maxMessageBytes: Int, logger: Logger) {
+    public init(
+        store: SpanStore, limits: DecodeLimits = .default, maxMessageBytes: Int, logger: Logger,
+        authenticator: Authenticator? = nil
+    ) {
         self.ingest = OTLPIngest(store: store, logger: logger)
+        self.authenticator = authenticator
         self.limits = limits
         self.maxMessageBytes = maxMessageBytes
         self.logger = logger
@@ -46,7 +51,18 @@ public struct OTLPGRPCTraceService: RegistrableRPCService {
             logger.debug("rejected gRPC request", metadata: ["code": "\(error.code)", "error": "\(error.message)"])
             throw error
         }
-        let project = metadata[stringValues: "x-spindle-project"].first(where: { _ in true }) ?? "default"
+        // Auth as over HTTP: the key's project, or (auth off) the one named, else the resource attribute.
+        var project = metadata[stringValues: "x-spindle-project"].first(where: { _ in true })
+        if let authenticator {
+            let authorization = metadata[stringValues: "authorization"].first(where: { _ in true })
+            switch authenticator.authorize(authorization: authorization, project: project) {
+            case .allow(let allowed): project = allowed
+            case .unauthenticated(let message): throw RPCError(code: .unauthenticated, message: message)
+            case .forbidden(let message): throw RPCError(code: .permissionDenied, message: message)
+            case .rateLimited(let seconds):
+                throw RPCError(code: .resourceExhausted, message: "rate limit exceeded; retry in \(seconds)s")
+            }
+        }
         switch await ingest.ingest(decoded, project: project, transport: "grpc") {
         case .stored(_, let rejected, let message):
             return OTLPProtobuf.encodeResponse(rejectedSpans: Int64(rejected), errorMessage: message)

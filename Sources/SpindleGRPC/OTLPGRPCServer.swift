@@ -18,7 +18,7 @@ public struct OTLPGRPCServer: Service {
     ///   grossly oversized message is never buffered; between the two the client gets a proper status.
     public init(
         store: SpanStore, address: ListenAddress, maxMessageBytes: Int, logger: Logger,
-        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+        authenticator: Authenticator? = nil, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) {
         let transport = HTTP2ServerTransport.Posix(
             address: address.host.contains(":")
@@ -30,7 +30,10 @@ public struct OTLPGRPCServer: Service {
             })
         server = GRPCServer(
             transport: transport,
-            services: [OTLPGRPCTraceService(store: store, maxMessageBytes: maxMessageBytes, logger: logger)])
+            services: [
+                OTLPGRPCTraceService(
+                    store: store, maxMessageBytes: maxMessageBytes, logger: logger, authenticator: authenticator)
+            ])
         self.address = address
         self.logger = logger
         self.onListening = onListening

@@ -62,8 +62,10 @@ enum MessageEncoding: Sendable {
 /// The `google.rpc.Code` values Spindle uses in error bodies.
 enum GRPCStatusCode: Int32 {
     case invalidArgument = 3
+    case permissionDenied = 7
     case resourceExhausted = 8
     case unimplemented = 12
     case `internal` = 13
     case unavailable = 14
+    case unauthenticated = 16
 }

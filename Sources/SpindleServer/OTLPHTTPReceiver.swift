@@ -66,7 +66,8 @@ public struct OTLPHTTPReceiver: Sendable {
             return self.error(.badRequest, encoding, .invalidArgument, error.message)
         }
 
-        let project = request.headers[Self.projectHeader] ?? "default"
+        // Authorized (or, auth off, named by the header); else the resource attribute, else `default`.
+        let project = request.headers[AuthMiddleware.projectHeader] ?? request.headers[Self.projectHeader]
         switch await ingest.ingest(decoded, project: project, transport: "http") {
         case .stored(_, let rejected, let message):
             return respond(.ok, encoding, encoding.response(rejectedSpans: Int64(rejected), errorMessage: message))

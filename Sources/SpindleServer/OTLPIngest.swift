@@ -23,10 +23,16 @@ public struct OTLPIngest: Sendable {
         self.logger = logger
     }
 
-    public func ingest(_ decoded: DecodedTraces, project: String, transport: String) async -> Outcome {
+    /// The resource attribute that names a project when the request does not.
+    public static let projectAttribute = "spindle.project"
+
+    /// - Parameter project: the project the request named or was authorized for; nil lets each resource's
+    ///   `spindle.project` attribute decide, else `default`.
+    public func ingest(_ decoded: DecodedTraces, project: String?, transport: String) async -> Outcome {
         let result: WriteResult
         do throws(StoreError) {
-            result = try await store.write(decoded.traces, project: project)
+            result = try await store.write(
+                decoded.traces, project: project ?? "default", projectAttribute: project == nil ? Self.projectAttribute : nil)
         } catch {
             switch error {
             case .overloaded(let seconds):
@@ -42,7 +48,7 @@ public struct OTLPIngest: Sendable {
             "stored spans",
             metadata: [
                 "stored": "\(result.stored)", "duplicates": "\(result.duplicates)",
-                "rejected": "\(decoded.rejections.count)", "project": "\(project)", "protocol": "\(transport)",
+                "rejected": "\(decoded.rejections.count)", "project": "\(project ?? "(by resource)")", "protocol": "\(transport)",
             ])
         if let first = decoded.rejections.first {
             logger.info(

@@ -22,6 +22,11 @@ public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
+    /// Whether only this machine can reach it (127.0.0.0/8, ::1, localhost).
+    public var isLoopback: Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+
     public static let defaultHTTP = ListenAddress(host: "127.0.0.1", port: 4318)
     public static let defaultGRPC = ListenAddress(host: "127.0.0.1", port: 4317)
 }

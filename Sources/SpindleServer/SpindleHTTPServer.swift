@@ -7,11 +7,15 @@ public import SpindleStore
 /// Builds the HTTP application: OTLP/HTTP on `/v1/traces` and `/healthz`.
 public enum SpindleHTTPServer {
     /// - Parameter onListening: called with the bound port once the listener is up (port 0 picks one).
+    /// - Parameter authenticator: who may write and read which project; nil: auth off.
     public static func makeApplication(
-        store: SpanStore, configuration: ServerConfiguration, logger: Logger,
+        store: SpanStore, configuration: ServerConfiguration, logger: Logger, authenticator: Authenticator? = nil,
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let router = Router()
+        // Always installed: with auth off it still clears the authorized-project header a client might send.
+        let authenticator = authenticator ?? (try! Authenticator(mode: .open, databasePath: store.path))
+        router.add(middleware: AuthMiddleware(authenticator: authenticator))
         let receiver = OTLPHTTPReceiver(store: store, configuration: configuration, logger: logger)
         router.post("/v1/traces") { request, _ in await receiver.handle(request) }
         for method in [HTTPRequest.Method.get, .put, .delete, .patch, .head, .options] {

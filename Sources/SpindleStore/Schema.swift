@@ -122,9 +122,37 @@ enum Schema {
         ALTER TABLE traces ADD COLUMN total_tokens INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE traces ADD COLUMN cost_usd REAL NOT NULL DEFAULT 0;
         """,
+        // 4: projects and their API keys (only a SHA-256 of each key is kept).
+        """
+        CREATE TABLE projects (
+            id TEXT PRIMARY KEY,                      -- a UUID
+            name TEXT NOT NULL UNIQUE,                -- what spans.project holds
+            created_unix_nano INTEGER NOT NULL
+        );
+        CREATE TABLE api_keys (
+            id TEXT PRIMARY KEY,                      -- key_<hex>, for listing and revoking
+            project_id TEXT NOT NULL REFERENCES projects (id),
+            key_hash TEXT NOT NULL UNIQUE,            -- SHA-256 of the key, hex
+            key_prefix TEXT NOT NULL,                 -- its first characters, to recognise it
+            created_unix_nano INTEGER NOT NULL,
+            revoked_unix_nano INTEGER
+        );
+        """,
     ]
 
     static var currentVersion: Int { migrations.count }
+
+    /// A write connection on the database at `path`, created and migrated as needed.
+    static func openForWriting(path: String) throws(SQLiteError) -> SQLiteConnection {
+        let connection = try SQLiteConnection(path: path)
+        // 8 KiB pages (for new files; an existing file keeps its size): span rows with LLM messages run to
+        // 2-3 KiB, and 4 KiB pages held one of them each. Measured: LLM-heavy ingest 26,700 -> 36,000-48,000
+        // spans/s, small spans 124,000-139,000 -> 151,000-156,000.
+        try connection.execute("PRAGMA page_size = 8192")
+        try connection.execute("PRAGMA journal_mode = WAL")
+        try migrate(connection)
+        return connection
+    }
 
     static func migrate(_ connection: SQLiteConnection) throws(SQLiteError) {
         let version = Int(try connection.integer("PRAGMA user_version"))

@@ -104,30 +104,38 @@ struct ScopeRecord: Hashable {
 /// One request's spans, ready for the writer.
 struct EncodedBatch {
     struct Group {
+        /// The project the group's spans are stored under.
+        var project: String
         var resource: ResourceRecord
         var scope: ScopeRecord
         var spans: [SpanRecord]
     }
 
-    var project: String
     var groups: [Group]
     var encodedSize: Int
     var spanCount: Int
 
     static let empty = EncodedBatch(project: "", traces: TracesData(), extractor: nil)
 
-    init(project: String, traces: TracesData, extractor: LLMExtractor?) {
-        self.project = project
+    /// - Parameter projectAttribute: a resource attribute that, when present, names the project of that
+    ///   resource's spans instead of `project`.
+    init(project: String, traces: TracesData, extractor: LLMExtractor?, projectAttribute: String? = nil) {
         var groups: [Group] = []
         var size = 0
         var count = 0
         for resourceSpans in traces.resourceSpans {
             let resource = ResourceRecord(resourceSpans)
+            var groupProject = project
+            if let projectAttribute, case .string(let named)? = resourceSpans.resource.attributes[key: projectAttribute],
+                !named.isEmpty
+            {
+                groupProject = named
+            }
             for scopeSpans in resourceSpans.scopeSpans where !scopeSpans.spans.isEmpty {
                 let spans = scopeSpans.spans.map { SpanRecord($0, extractor: extractor) }
                 size += spans.reduce(0) { $0 + $1.encodedSize }
                 count += spans.count
-                groups.append(Group(resource: resource, scope: ScopeRecord(scopeSpans), spans: spans))
+                groups.append(Group(project: groupProject, resource: resource, scope: ScopeRecord(scopeSpans), spans: spans))
             }
         }
         self.groups = groups

@@ -84,18 +84,12 @@ public final class SpanStore: Sendable {
     {
         self.path = path
         self.options = options
-        let connection = try SQLiteConnection(path: path)
-        // 8 KiB pages (for new files; an existing file keeps its size): span rows with LLM messages run to
-        // 2-3 KiB, and 4 KiB pages held one of them each. Measured: LLM-heavy ingest 26,700 -> 36,000-48,000
-        // spans/s, small spans unchanged.
-        try connection.execute("PRAGMA page_size = 8192")
-        try connection.execute("PRAGMA journal_mode = WAL")
+        let connection = try Schema.openForWriting(path: path)
         try connection.execute("PRAGMA synchronous = \(options.durability == .full ? "FULL" : "NORMAL")")
         try connection.execute("PRAGMA cache_size = -32768")
         try connection.execute("PRAGMA temp_store = MEMORY")
         // Checkpoint every ~16 MiB of WAL rather than 4 MiB: hot index pages are copied back less often.
         try connection.execute("PRAGMA wal_autocheckpoint = 4096")
-        try Schema.migrate(connection)
         let writer = try SpanWriter(connection: connection)
         queue = WriteQueue(writer: writer, options: options, logger: logger)
         logger.info(
@@ -103,9 +97,13 @@ public final class SpanStore: Sendable {
             metadata: ["path": "\(path)", "durability": "\(options.durability.rawValue)", "schema": "\(Schema.currentVersion)"])
     }
 
-    /// Stores `traces` under `project`; returns once they are committed.
-    public func write(_ traces: TracesData, project: String = "default") async throws(StoreError) -> WriteResult {
-        let box = BatchBox(EncodedBatch(project: project, traces: traces, extractor: options.llmExtractor))
+    /// Stores `traces` under `project`; returns once they are committed. With `projectAttribute`, a
+    /// resource carrying that attribute (a string) puts its spans under the project it names instead.
+    public func write(_ traces: TracesData, project: String = "default", projectAttribute: String? = nil)
+        async throws(StoreError) -> WriteResult
+    {
+        let box = BatchBox(
+            EncodedBatch(project: project, traces: traces, extractor: options.llmExtractor, projectAttribute: projectAttribute))
         if box.batch.spanCount == 0 { return WriteResult() }
         let result: Result<WriteResult, StoreError> = await withCheckedContinuation { continuation in
             queue.enqueue(box) { continuation.resume(returning: $0) }

@@ -116,17 +116,18 @@ final class SpanWriter {
     private func write(_ batch: borrowing EncodedBatch) throws(SQLiteError) -> WriteResult {
         var result = WriteResult()
         // Keyed by trace id, not its hex text: this runs on the writer thread for every span.
-        var summaries: [TraceID: TraceSummaryDelta] = [:]
+        var summaries: [TraceKey: TraceSummaryDelta] = [:]
         // Prompt version row id -> the earliest and latest call this batch.
         var promptUses: [Int64: (first: UInt64, last: UInt64)] = [:]
         for groupIndex in batch.groups.indices {
+            let project = batch.groups[groupIndex].project
             let resourceID = try resourceID(batch.groups[groupIndex].resource)
             let scopeID = try scopeID(batch.groups[groupIndex].scope)
             for spanIndex in batch.groups[groupIndex].spans.indices {
                 let record = batch.groups[groupIndex].spans[spanIndex]
                 let span = record.span
                 let statement = insertSpan
-                statement.bind(1, batch.project)
+                statement.bind(1, project)
                 statement.bind(2, record.rootSpanID)
                 statement.bind(3, record.spanID)
                 statement.bindText(4, record.spanParents)
@@ -151,28 +152,29 @@ final class SpanWriter {
                 if connection.changes == 1 {
                     result.stored += 1
                     let service = batch.groups[groupIndex].resource.serviceName
-                    summaries[span.traceID, default: TraceSummaryDelta(span)].add(span, service: service)
+                    let traceKey = TraceKey(project: project, traceID: span.traceID)
+                    summaries[traceKey, default: TraceSummaryDelta(span)].add(span, service: service)
                     if let llm = record.llm {
                         let spanRow = connection.lastInsertRowID
                         var promptVersion: Int64?
                         if let prompt = llm.prompt {
-                            let id = try promptVersionID(prompt, project: batch.project, at: span.startTimeUnixNano)
+                            let id = try promptVersionID(prompt, project: project, at: span.startTimeUnixNano)
                             let time = span.startTimeUnixNano
                             let seen = promptUses[id] ?? (time, time)
                             promptUses[id] = (min(seen.first, time), max(seen.last, time))
                             promptVersion = id
                         }
                         try insertLLMCall(llm, spanRow: spanRow, start: span.startTimeUnixNano, promptVersion: promptVersion)
-                        if llm.counted { summaries[span.traceID]!.add(llm) }
+                        if llm.counted { summaries[traceKey]!.add(llm) }
                     }
                 } else {
                     result.duplicates += 1
                 }
             }
         }
-        for (traceID, delta) in summaries {
-            upsertTrace.bind(1, batch.project)
-            upsertTrace.bind(2, traceID.hex)
+        for (key, delta) in summaries {
+            upsertTrace.bind(1, key.project)
+            upsertTrace.bind(2, key.traceID.hex)
             upsertTrace.bind(3, delta.start)
             upsertTrace.bind(4, delta.end)
             upsertTrace.bind(5, delta.spans)
@@ -314,6 +316,11 @@ final class SpanWriter {
             totalTokens += call.tokens.total ?? 0
             costUSD += call.cost.usd ?? 0
         }
+    }
+
+    private struct TraceKey: Hashable {
+        var project: String
+        var traceID: TraceID
     }
 
     private struct PromptVersionKey: Hashable {

@@ -101,29 +101,36 @@ def _stop(process: subprocess.Popen) -> int:
         pytest.fail(f"spindle serve did not stop within {SHUTDOWN_TIMEOUT_S}s of SIGTERM; killed")
 
 
-@pytest.fixture
-def spindle(tmp_path: Path) -> Iterator[SpindleServer]:
-    """A running `spindle serve` on a free port with a fresh database."""
+def start_spindle(tmp_path: Path, *extra_args: str, db_path: Path | None = None) -> SpindleServer:
+    """Starts `spindle serve` on free ports (a fresh database unless `db_path` is given); waits until healthy."""
     if not os.access(SPINDLE_BIN, os.X_OK):
         pytest.fail(f"no spindle binary at {SPINDLE_BIN} (build it, or set SPINDLE_BIN)")
-    db_path = tmp_path / "spindle.db"
+    db_path = db_path or tmp_path / "spindle.db"
     address = f"127.0.0.1:{_free_port()}"
     grpc_target = f"127.0.0.1:{_free_port()}"
-    stderr_path = tmp_path / "spindle.log"  # stdout and stderr
+    stderr_path = tmp_path / f"spindle-{address.rsplit(':', 1)[1]}.log"  # stdout and stderr
     with open(stderr_path, "wb") as stderr:
         process = subprocess.Popen(
-            [SPINDLE_BIN, "serve", "--db", str(db_path), "--http", address, "--grpc", grpc_target],
+            [SPINDLE_BIN, "serve", "--db", str(db_path), "--http", address, "--grpc", grpc_target, *extra_args],
             stdout=stderr,
             stderr=subprocess.STDOUT,
         )
     server = SpindleServer(endpoint=f"http://{address}", grpc_target=grpc_target, db_path=db_path, process=process)
+    _wait_until_healthy(server, stderr_path)
+    return server
+
+
+def stop_spindle(server: SpindleServer) -> None:
+    if server.process.poll() is None:
+        returncode = _stop(server.process)
+        assert returncode == 0, f"spindle serve exited with {returncode} after SIGTERM"
+
+
+@pytest.fixture
+def spindle(tmp_path: Path) -> Iterator[SpindleServer]:
+    """A running `spindle serve` on a free port with a fresh database."""
+    server = start_spindle(tmp_path)
     try:
-        _wait_until_healthy(server, stderr_path)
         yield server
     finally:
-        if process.poll() is None:
-            returncode = _stop(process)
-            assert returncode == 0, (
-                f"spindle serve exited with {returncode} after SIGTERM:\n"
-                + stderr_path.read_text(errors="replace")
-            )
+        stop_spindle(server)

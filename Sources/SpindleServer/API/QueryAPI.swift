@@ -36,7 +36,7 @@ struct QueryAPI: Sendable {
     }
 
     func prompts(_ request: Request) async -> Response {
-        let project = request.uri.queryParameters["project"].map(String.init)
+        let project = (request.headers[AuthMiddleware.projectHeader] ?? request.uri.queryParameters["project"].map(String.init))
         return await read { reader in
             Self.json(.ok, LLMJSON.prompts(try reader.promptVersions(project: project)))
         }
@@ -44,7 +44,7 @@ struct QueryAPI: Sendable {
 
     func promptAnalytics(_ promptID: String, _ request: Request) async -> Response {
         let parameters = request.uri.queryParameters
-        let project = parameters["project"].map(String.init)
+        let project = (request.headers[AuthMiddleware.projectHeader] ?? parameters["project"].map(String.init))
         let since: UInt64?
         let until: UInt64?
         let bucket: UInt64?
@@ -72,7 +72,7 @@ struct QueryAPI: Sendable {
     func monitorEvents(_ request: Request) async -> Response {
         let parameters = request.uri.queryParameters
         var query = MonitorEventQuery()
-        query.project = parameters["project"].map(String.init)
+        query.project = (request.headers[AuthMiddleware.projectHeader] ?? parameters["project"].map(String.init))
         query.model = parameters["model"].map(String.init)
         do {
             if let flagged = parameters["flagged"] {
@@ -99,7 +99,7 @@ struct QueryAPI: Sendable {
     func listTraces(_ request: Request) async -> Response {
         let parameters = request.uri.queryParameters
         var query = TraceQuery()
-        query.project = parameters["project"].map(String.init)
+        query.project = (request.headers[AuthMiddleware.projectHeader] ?? parameters["project"].map(String.init))
         do {
             query.since = try parameters["since"].map { try TimeArgument.parse(String($0), name: "since") }
             query.until = try parameters["until"].map { try TimeArgument.parse(String($0), name: "until") }
@@ -143,7 +143,7 @@ struct QueryAPI: Sendable {
     }
 
     func trace(_ rootSpanID: String, _ request: Request) async -> Response {
-        let project = request.uri.queryParameters["project"].map(String.init)
+        let project = (request.headers[AuthMiddleware.projectHeader] ?? request.uri.queryParameters["project"].map(String.init))
         return await read { reader in
             guard
                 let document = try TraceDocument.load(

@@ -7,8 +7,8 @@ import SpindleStore
 
 /// Basalt's `POST /monitor/log`: one prompt output, stored as a span of the prompt `slug` (version and
 /// tag kept). Tokens and cost are computed when absent (from the text, and from the tokens and model with
-/// the price table). The answer warns when no such prompt, version or tag is known to Spindle (prompts
-/// are known from the prompt versions seen in spans).
+/// the price table). The answer warns when no such prompt, version (or, without a version, no version
+/// labelled with the tag) is known to Spindle; prompts are known from the prompt versions seen in spans.
 struct BasaltAPI: Sendable {
     let ingest: VendorIngest
     let readers: ReaderPool
@@ -87,7 +87,10 @@ struct BasaltAPI: Sendable {
         }
         let labels = Set(versions.compactMap(\.version))
         if versions.isEmpty { return "No prompt found with the slug \(slug)" }
-        if let version, !labels.contains(version) { return "No version \(version) of prompt \(slug) found" }
+        // As Basalt resolves them: a version, when given, names the prompt version; else the tag does.
+        if let version {
+            return labels.contains(version) ? nil : "No version \(version) of prompt \(slug) found"
+        }
         if let tag, !labels.contains(tag) { return "No version of prompt \(slug) tagged \(tag) found" }
         return nil
     }

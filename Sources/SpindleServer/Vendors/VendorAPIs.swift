@@ -27,13 +27,12 @@ struct VendorAPIs: Sendable {
         router.get("/monitor/{monitor_id}/events/{event_id}") { request, context in
             await deepRails.read(
                 monitorID: context.parameters.get("monitor_id") ?? "", eventID: context.parameters.get("event_id") ?? "",
-                project: request.headers[OTLPHTTPReceiver.projectHeader])
+                project: request.headers[AuthMiddleware.projectHeader])
         }
     }
 
-    /// The project a request writes to (until API keys decide it): the `x-spindle-project` header, else
-    /// `default`.
+    /// The project a request writes to: its key's (or, auth off, the one it named), else `default`.
     private func project(_ request: Request) -> String {
-        request.headers[OTLPHTTPReceiver.projectHeader] ?? "default"
+        request.headers[AuthMiddleware.projectHeader] ?? "default"
     }
 }
