@@ -19,10 +19,11 @@ public enum BraintrustExport {
                 let span = stored.span
                 if !first { writer.raw(",") }
                 first = false
-                writer.raw("{\"id\":\"")
-                writer.rawUTF8(span.spanID.hex)
-                writer.raw("\",")
-                SpanJSON.treeIdentity(span, into: &writer)
+                writer.raw("{\"id\":")
+                // A row that came in through the Braintrust API keeps its row id.
+                writer.string(span.attributes[key: "braintrust.id"]?.stringValue ?? stored.treeSpanID)
+                writer.raw(",")
+                SpanJSON.treeIdentity(stored, into: &writer)
                 writer.raw(",\"created\":")
                 writer.string(iso8601(span.startTimeUnixNano))
                 let call = document.llmCall(node)

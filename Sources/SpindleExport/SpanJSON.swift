@@ -74,16 +74,15 @@ public enum SpanJSON {
     }
 
     /// `"span_id":…,"root_span_id":…,"span_parents":[…]`: a span's place in Braintrust's tree model.
-    public static func treeIdentity(_ span: Span, into writer: inout JSONWriter) {
-        writer.raw("\"span_id\":\"")
-        writer.rawUTF8(span.spanID.hex)
-        writer.raw("\",\"root_span_id\":\"")
-        writer.rawUTF8(span.traceID.hex)
-        writer.raw("\",\"span_parents\":[")
-        if let parent = span.parentSpanID {
-            writer.raw("\"")
-            writer.rawUTF8(parent.hex)
-            writer.raw("\"")
+    public static func treeIdentity(_ stored: StoredSpan, into writer: inout JSONWriter) {
+        writer.raw("\"span_id\":")
+        writer.string(stored.treeSpanID)
+        writer.raw(",\"root_span_id\":")
+        writer.string(stored.treeRootSpanID)
+        writer.raw(",\"span_parents\":[")
+        for (index, parent) in stored.treeParents.enumerated() {
+            if index > 0 { writer.raw(",") }
+            writer.string(parent)
         }
         writer.raw("]")
     }
@@ -116,7 +115,7 @@ public enum SpanJSON {
     ) {
         let span = stored.span
         writer.raw("{")
-        treeIdentity(span, into: &writer)
+        treeIdentity(stored, into: &writer)
         writer.raw(",\"project\":")
         writer.string(stored.project)
         writer.raw(",\"name\":")
@@ -268,10 +267,11 @@ public enum SpanJSON {
             if next > 0 { writer.raw(",") }
             let nodeIndex = siblings[next]
             let node = tree.nodes[nodeIndex]
-            let span = document.spans[node.span].span
-            writer.raw("{\"span_id\":\"")
-            writer.rawUTF8(span.spanID.hex)
-            writer.raw("\",\"name\":")
+            let stored = document.spans[node.span]
+            let span = stored.span
+            writer.raw("{\"span_id\":")
+            writer.string(stored.treeSpanID)
+            writer.raw(",\"name\":")
             writer.string(span.name)
             writer.raw(",\"start_time_unix_nano\":")
             writer.quotedNumber(span.startTimeUnixNano)
@@ -338,9 +338,7 @@ extension TraceTree {
     public init(stored spans: [StoredSpan]) {
         self.init(
             spans.map {
-                TreeSpan(
-                    spanID: $0.span.spanID.hex, parents: $0.span.parentSpanID.map { [$0.hex] } ?? [],
-                    startTimeUnixNano: $0.span.startTimeUnixNano)
+                TreeSpan(spanID: $0.treeSpanID, parents: $0.treeParents, startTimeUnixNano: $0.span.startTimeUnixNano)
             })
     }
 }

@@ -27,7 +27,7 @@ public struct TraceDocument: Sendable {
         if !llmCalls.isEmpty {
             // Children come after their parent in depth-first order: walking it backwards sums bottom-up.
             for node in tree.depthFirst.reversed() {
-                if let call = llmCalls[spans[tree.nodes[node].span].span.spanID.hex] { totals[node].add(call) }
+                if let call = llmCalls[spans[tree.nodes[node].span].treeSpanID] { totals[node].add(call) }
                 for child in tree.nodes[node].children { totals[node] = totals[node] + totals[child] }
             }
         }
@@ -36,7 +36,7 @@ public struct TraceDocument: Sendable {
 
     /// The stored figures of a tree node's LLM call, if its span is one.
     public func storedLLMCall(_ node: Int) -> StoredLLMCall? {
-        llmCalls.isEmpty ? nil : llmCalls[spans[tree.nodes[node].span].span.spanID.hex]
+        llmCalls.isEmpty ? nil : llmCalls[spans[tree.nodes[node].span].treeSpanID]
     }
 
     /// A tree node's LLM call in full: read again from its span, with the stored figures.

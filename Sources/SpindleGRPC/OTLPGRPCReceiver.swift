@@ -56,7 +56,7 @@ public struct OTLPGRPCTraceService: RegistrableRPCService {
         if let authenticator {
             let authorization = metadata[stringValues: "authorization"].first(where: { _ in true })
             switch authenticator.authorize(authorization: authorization, project: project) {
-            case .allow(let allowed): project = allowed
+            case .allow(let allowed, _): project = allowed
             case .unauthenticated(let message): throw RPCError(code: .unauthenticated, message: message)
             case .forbidden(let message): throw RPCError(code: .permissionDenied, message: message)
             case .rateLimited(let seconds):

@@ -10,6 +10,8 @@ struct AuthMiddleware: RouterMiddleware {
 
     /// The project the request was authorized for; absent when auth is off and none was named.
     static let projectHeader = HTTPField.Name("x-spindle-authorized-project")!
+    /// With a key, the id of its project.
+    static let projectIDHeader = HTTPField.Name("x-spindle-authorized-project-id")!
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
@@ -18,9 +20,10 @@ struct AuthMiddleware: RouterMiddleware {
         let requested =
             request.headers[OTLPHTTPReceiver.projectHeader] ?? request.uri.queryParameters["project"].map(String.init)
         switch authenticator.authorize(authorization: request.headers[.authorization], project: requested) {
-        case .allow(let project):
+        case .allow(let project, let projectID):
             var head = request.head
             head.headerFields[Self.projectHeader] = project
+            head.headerFields[Self.projectIDHeader] = projectID
             return try await next(Request(head: head, body: request.body), context)
         case .unauthenticated(let message):
             return deny(request, .unauthorized, .unauthenticated, message, retryAfter: nil)

@@ -14,8 +14,9 @@ public final class Authenticator: Sendable {
     }
 
     public enum Decision: Sendable, Equatable {
-        /// Go on, under this project (nil: the request did not name one and auth is off).
-        case allow(project: String?)
+        /// Go on, under this project (nil: the request did not name one and auth is off); with a key, also
+        /// the project's id.
+        case allow(project: String?, projectID: String? = nil)
         /// 401: no key, or one that is unknown or revoked.
         case unauthenticated(String)
         /// 403: the key's project is not the one asked for.
@@ -27,7 +28,7 @@ public final class Authenticator: Sendable {
     public let mode: Mode
     private let keys: Mutex<KeyStore?>
     /// Keys checked recently: key hash-free lookup by the key itself, with when the answer expires.
-    private let known = Mutex<[String: (project: String, keyID: String, expires: Date)]>([:])
+    private let known = Mutex<[String: (project: Project, keyID: String, expires: Date)]>([:])
     private let rateLimit: Double?
     private let buckets = Mutex<[String: (tokens: Double, updated: Date)]>([:])
     /// How long a key check is trusted before the database is asked again (so revocation takes effect).
@@ -50,26 +51,26 @@ public final class Authenticator: Sendable {
         guard let (project, keyID) = lookUp(key) else {
             return .unauthenticated("unknown or revoked API key")
         }
-        if let requested, requested != project {
-            return .forbidden("this key belongs to project \(project), not \(requested)")
+        if let requested, requested != project.name {
+            return .forbidden("this key belongs to project \(project.name), not \(requested)")
         }
         if let wait = spend(keyID) { return .rateLimited(retryAfterSeconds: wait) }
-        return .allow(project: project)
+        return .allow(project: project.name, projectID: project.id)
     }
 
-    private func lookUp(_ key: String) -> (project: String, keyID: String)? {
+    private func lookUp(_ key: String) -> (project: Project, keyID: String)? {
         let now = Date()
         if let hit = known.withLock({ $0[key] }), hit.expires > now { return (hit.project, hit.keyID) }
         let found = keys.withLock { store in (try? store?.project(forKey: key)) ?? nil }
         known.withLock { known in
             if known.count > 10_000 { known.removeAll() }
             if let found {
-                known[key] = (found.project.name, found.keyID, now.addingTimeInterval(Self.recheckAfter))
+                known[key] = (found.project, found.keyID, now.addingTimeInterval(Self.recheckAfter))
             } else {
                 known[key] = nil
             }
         }
-        return found.map { ($0.project.name, $0.keyID) }
+        return found.map { ($0.project, $0.keyID) }
     }
 
     /// Takes one token from the key's bucket (capacity: one second's worth); the seconds to wait when empty.

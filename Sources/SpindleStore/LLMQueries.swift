@@ -227,11 +227,11 @@ extension StoreReader {
         var events: [MonitorEvent] = []
         while try statement.step() {
             let stored = try storedSpan(statement)
-            let figures = StoredLLMCall(spanID: stored.span.spanID.hex, statement, from: Self.spanColumnCount + 1)
+            let figures = StoredLLMCall(spanID: stored.treeSpanID, statement, from: Self.spanColumnCount + 1)
             guard let call = figures.call(from: stored.span) else { continue }
             events.append(
                 MonitorEvent(
-                    project: stored.project, rootSpanID: stored.span.traceID.hex, spanID: stored.span.spanID.hex,
+                    project: stored.project, rootSpanID: stored.treeRootSpanID, spanID: stored.treeSpanID,
                     service: statement.optionalString(Self.spanColumnCount),
                     createdAtUnixNano: stored.span.startTimeUnixNano, call: call))
         }

@@ -15,12 +15,25 @@ struct SpanRecord {
     /// The LLM call in the span, when there is one and extraction is on.
     var llm: LLMRecord?
 
-    init(_ span: Span, extractor: LLMExtractor?) {
+    /// - Parameter tree: the row's own tree ids (Braintrust rows); nil: OTLP's, the trace id being the root.
+    init(_ span: Span, extractor: LLMExtractor?, tree: TreeIdentity? = nil) {
         self.span = span
-        // Braintrust's tree model: for OTLP, the trace id is the root span id.
-        rootSpanID = span.traceID.hex
-        spanID = span.spanID.hex
-        spanParents = span.parentSpanID.map { Array("[\"\($0.hex)\"]".utf8) }
+        if let tree {
+            rootSpanID = tree.rootSpanID
+            spanID = tree.spanID
+            if tree.parents.isEmpty {
+                spanParents = nil
+            } else {
+                var writer = JSONWriter()
+                writer.value(.array(tree.parents.map { .string($0) }))
+                spanParents = writer.bytes
+            }
+        } else {
+            // Braintrust's tree model: for OTLP, the trace id is the root span id.
+            rootSpanID = span.traceID.hex
+            spanID = span.spanID.hex
+            spanParents = span.parentSpanID.map { Array("[\"\($0.hex)\"]".utf8) }
+        }
         attributes = OTLPJSON.encodeAttributes(span.attributes, compact: true)
         events = span.events.isEmpty ? nil : OTLPJSON.encodeEvents(span.events, compact: true)
         links = span.links.isEmpty ? nil : OTLPJSON.encodeLinks(span.links, compact: true)
@@ -119,7 +132,11 @@ struct EncodedBatch {
 
     /// - Parameter projectAttribute: a resource attribute that, when present, names the project of that
     ///   resource's spans instead of `project`.
-    init(project: String, traces: TracesData, extractor: LLMExtractor?, projectAttribute: String? = nil) {
+    /// - Parameter trees: tree ids of spans that have their own (Braintrust rows), by span id.
+    init(
+        project: String, traces: TracesData, extractor: LLMExtractor?, projectAttribute: String? = nil,
+        trees: [SpanID: TreeIdentity] = [:]
+    ) {
         var groups: [Group] = []
         var size = 0
         var count = 0
@@ -132,7 +149,7 @@ struct EncodedBatch {
                 groupProject = named
             }
             for scopeSpans in resourceSpans.scopeSpans where !scopeSpans.spans.isEmpty {
-                let spans = scopeSpans.spans.map { SpanRecord($0, extractor: extractor) }
+                let spans = scopeSpans.spans.map { SpanRecord($0, extractor: extractor, tree: trees.isEmpty ? nil : trees[$0.spanID]) }
                 size += spans.reduce(0) { $0 + $1.encodedSize }
                 count += spans.count
                 groups.append(Group(project: groupProject, resource: resource, scope: ScopeRecord(scopeSpans), spans: spans))

@@ -99,11 +99,15 @@ public final class SpanStore: Sendable {
 
     /// Stores `traces` under `project`; returns once they are committed. With `projectAttribute`, a
     /// resource carrying that attribute (a string) puts its spans under the project it names instead.
-    public func write(_ traces: TracesData, project: String = "default", projectAttribute: String? = nil)
-        async throws(StoreError) -> WriteResult
-    {
+    /// `trees` gives spans with tree ids of their own (Braintrust rows) those ids, by span id.
+    public func write(
+        _ traces: TracesData, project: String = "default", projectAttribute: String? = nil,
+        trees: [SpanID: TreeIdentity] = [:]
+    ) async throws(StoreError) -> WriteResult {
         let box = BatchBox(
-            EncodedBatch(project: project, traces: traces, extractor: options.llmExtractor, projectAttribute: projectAttribute))
+            EncodedBatch(
+                project: project, traces: traces, extractor: options.llmExtractor, projectAttribute: projectAttribute,
+                trees: trees))
         if box.batch.spanCount == 0 { return WriteResult() }
         let result: Result<WriteResult, StoreError> = await withCheckedContinuation { continuation in
             queue.enqueue(box) { continuation.resume(returning: $0) }

@@ -115,7 +115,6 @@ final class SpanWriter {
 
     private func write(_ batch: borrowing EncodedBatch) throws(SQLiteError) -> WriteResult {
         var result = WriteResult()
-        // Keyed by trace id, not its hex text: this runs on the writer thread for every span.
         var summaries: [TraceKey: TraceSummaryDelta] = [:]
         // Prompt version row id -> the earliest and latest call this batch.
         var promptUses: [Int64: (first: UInt64, last: UInt64)] = [:]
@@ -152,7 +151,7 @@ final class SpanWriter {
                 if connection.changes == 1 {
                     result.stored += 1
                     let service = batch.groups[groupIndex].resource.serviceName
-                    let traceKey = TraceKey(project: project, traceID: span.traceID)
+                    let traceKey = TraceKey(project: project, rootSpanID: record.rootSpanID)
                     summaries[traceKey, default: TraceSummaryDelta(span)].add(span, service: service)
                     if let llm = record.llm {
                         let spanRow = connection.lastInsertRowID
@@ -174,7 +173,7 @@ final class SpanWriter {
         }
         for (key, delta) in summaries {
             upsertTrace.bind(1, key.project)
-            upsertTrace.bind(2, key.traceID.hex)
+            upsertTrace.bind(2, key.rootSpanID)
             upsertTrace.bind(3, delta.start)
             upsertTrace.bind(4, delta.end)
             upsertTrace.bind(5, delta.spans)
@@ -320,7 +319,7 @@ final class SpanWriter {
 
     private struct TraceKey: Hashable {
         var project: String
-        var traceID: TraceID
+        var rootSpanID: String
     }
 
     private struct PromptVersionKey: Hashable {

@@ -1,6 +1,7 @@
 import Foundation
 public import SpindleModel
 import SpindleCodec
+import SpindleLLM
 
 /// A stored span with the resource and scope it came with.
 public struct StoredSpan: Sendable, Hashable {
@@ -16,6 +17,15 @@ public struct StoredSpan: Sendable, Hashable {
     /// Row ids of the resource and scope: the same id is the same resource (or scope).
     public var resourceKey: Int64 = 0
     public var scopeKey: Int64 = 0
+    /// The row's own tree ids when they are not OTLP's (Braintrust rows); nil: the span's ids in hex.
+    public var tree: TreeIdentity? = nil
+
+    /// `span_id` in Braintrust's tree model.
+    public var treeSpanID: String { tree?.spanID ?? span.spanID.hex }
+    /// `root_span_id`: for OTLP, the trace id.
+    public var treeRootSpanID: String { tree?.rootSpanID ?? span.traceID.hex }
+    /// `span_parents`: every parent, the first being where the span hangs.
+    public var treeParents: [String] { tree?.parents ?? span.parentSpanID.map { [$0.hex] } ?? [] }
 
     /// The span with its attributes, decoding them now if the reader deferred it.
     public func decodedSpan() throws -> Span {
@@ -23,6 +33,35 @@ public struct StoredSpan: Sendable, Hashable {
         var span = span
         span.attributes = try OTLPJSON.decodeAttributes(storedAttributes)
         return span
+    }
+}
+
+/// A span's place in Braintrust's tree model, as stored.
+public struct TreeIdentity: Sendable, Hashable {
+    public var rootSpanID: String
+    public var spanID: String
+    public var parents: [String]
+
+    public init(rootSpanID: String, spanID: String, parents: [String]) {
+        self.rootSpanID = rootSpanID
+        self.spanID = spanID
+        self.parents = parents
+    }
+}
+
+extension TraceID {
+    /// An OTLP id for a tree id that is not one (the first 16 bytes of its SHA-256).
+    public init(derivedFrom text: String) {
+        let hex = PromptIdentity.sha256(text)
+        self = TraceID(hex: hex.prefix(32))!
+    }
+}
+
+extension SpanID {
+    /// An OTLP id for a tree id that is not one (the first 8 bytes of its SHA-256).
+    public init(derivedFrom text: String) {
+        let hex = PromptIdentity.sha256(text)
+        self = SpanID(hex: hex.prefix(16))!
     }
 }
 
@@ -170,19 +209,35 @@ public final class StoreReader {
     func storedSpan(_ row: SQLiteStatement, attributes decoding: AttributeDecoding = .decoded) throws
         -> StoredSpan
     {
-        guard let traceID = TraceID(hex: row.string(1)), let spanID = SpanID(hex: row.string(2)) else {
-            throw SQLiteError(code: 0, message: "span \(row.string(1))/\(row.string(2)) has no OTLP ids")
-        }
+        let rootText = row.string(1)
+        let spanText = row.string(2)
+        var traceID = TraceID(hex: rootText)
+        var spanID = SpanID(hex: spanText)
         var parent: SpanID?
+        var tree: TreeIdentity?
+        var otlpParent = true
         if let parents = row.optionalString(3) {
             // OTLP rows hold exactly ["<16 hex digits>"]; anything else goes through the JSON parser.
             let utf8 = parents.utf8
             if utf8.count == 20, parents.hasPrefix("[\""), let id = SpanID(hex: parents.dropFirst(2).prefix(16)) {
                 parent = id
-            } else if let first = try JSONValue.parse(parents).arrayValue?.first {
-                parent = first.stringValue.flatMap { SpanID(hex: $0) }
+            } else {
+                let all = try JSONValue.parse(parents).arrayValue?.compactMap(\.stringValue) ?? []
+                parent = all.first.map { SpanID(hex: $0) ?? SpanID(derivedFrom: $0) }
+                otlpParent = all.count <= 1 && all.allSatisfy { SpanID(hex: $0) != nil }
+                if !otlpParent { tree = TreeIdentity(rootSpanID: rootText, spanID: spanText, parents: all) }
             }
         }
+        // Rows with ids of their own (Braintrust's): OTLP ids derived from them, the tree from the originals.
+        if traceID == nil || spanID == nil || !otlpParent {
+            traceID = traceID ?? TraceID(derivedFrom: rootText)
+            spanID = spanID ?? SpanID(derivedFrom: spanText)
+            if tree == nil {
+                let parents = try row.optionalString(3).map { try JSONValue.parse($0).arrayValue?.compactMap(\.stringValue) ?? [] } ?? []
+                tree = TreeIdentity(rootSpanID: rootText, spanID: spanText, parents: parents)
+            }
+        }
+        guard let traceID, let spanID else { throw SQLiteError(code: 0, message: "span \(rootText)/\(spanText) has no ids") }
         let span = Span(
             traceID: traceID, spanID: spanID, traceState: row.string(4), parentSpanID: parent, flags: row.uint32(5),
             name: row.string(6), kind: SpanKind(rawValue: row.int32(7)), startTimeUnixNano: row.uint64(8),
@@ -222,7 +277,7 @@ public final class StoreReader {
         return StoredSpan(
             project: row.string(0), span: span, resource: resource.0, resourceSchemaURL: resource.1, scope: scope.0,
             scopeSchemaURL: scope.1, storedAttributes: decoding == .deferred ? row.bytes(12) : nil,
-            resourceKey: resourceID, scopeKey: scopeID)
+            resourceKey: resourceID, scopeKey: scopeID, tree: tree)
     }
 
     /// Prepared statements are cached per reader: the query API runs the same few again and again.

@@ -270,3 +270,64 @@ def test_without_keys_the_request_names_its_project(spindle):
     assert call(spindle, "POST", "/v1/traces", otlp(None))[0] == 200
     projects = sorted(row[0] for row in spindle.query("SELECT project FROM spans"))
     assert projects == ["default", "from-header", "from-resource"]
+
+
+def project_id(db: Path, name: str) -> str:
+    listed = subprocess.run([SPINDLE_BIN, "keys", "list", "--db", str(db)], capture_output=True, check=True).stdout.decode()
+    return next(line.split()[2] for line in listed.splitlines() if line.split()[1:2] == [name])
+
+
+def test_braintrust_rows_build_a_tree(keyed):
+    server, keys = keyed
+    shop = project_id(server.db_path, "shop")
+    body, status = split_status(run_example(server, keys["shop"], "braintrust-insert.sh", shop))
+    assert status == 200
+    # One id per row, in order; the third row had none, so one was generated.
+    assert body["row_ids"][:2] == ["row-run-1", "row-llm-1"] and len(body["row_ids"]) == 3
+    assert len(body["row_ids"][2]) == 36
+
+    status, trace, _ = call(server, "GET", "/api/v1/traces/run-1", key=keys["shop"])
+    assert status == 200
+    assert trace["summary"]["span_count"] == 3 and trace["summary"]["root_name"] == "answer-question"
+    (root,) = trace["tree"]
+    assert root["span_id"] == "run-1"
+    assert [child["span_id"] for child in root["children"]] == ["llm-1", "score-1"]
+    spans = {span["span_id"]: span for span in trace["spans"]}
+    assert spans["score-1"]["span_parents"] == ["run-1", "llm-1"]
+    assert spans["score-1"]["other_parents"] == ["llm-1"]  # shown under its first parent
+    assert spans["llm-1"]["root_span_id"] == "run-1"
+    # Every field is kept, and the llm row is understood as an LLM call.
+    assert json.loads(spans["run-1"]["attributes"]["braintrust.tags"]) == ["docs"]
+    llm = spans["llm-1"]["llm"]
+    assert llm["convention"] == "braintrust" and llm["model"] == "gpt-4o-mini"
+    assert (llm["tokens"]["input"], llm["tokens"]["output"], llm["tokens"]["total"]) == (42, 5, 47)
+    assert llm["system_instructions"] == "Answer from the changelog."
+    assert llm["output"][0]["text"] == "Faster exports."
+    assert spans["llm-1"]["duration_ms"] == pytest.approx(1700, abs=1)
+    assert root["subtree"]["llm_calls"] == 1 and root["subtree"]["input_tokens"] == 42
+
+    # Exported in Braintrust's own shape, the rows keep their ids.
+    exported = subprocess.run(
+        [SPINDLE_BIN, "export", "run-1", "--format", "braintrust", "--db", str(server.db_path)],
+        capture_output=True,
+        check=True,
+    ).stdout
+    rows = {row["span_id"]: row for row in json.loads(exported)["events"]}
+    assert rows["llm-1"]["id"] == "row-llm-1" and rows["score-1"]["span_parents"] == ["run-1", "llm-1"]
+
+
+def test_braintrust_project_and_unsupported_operations(keyed):
+    server, keys = keyed
+    other = project_id(server.db_path, "other")
+    row = {"events": [{"id": "r1", "output": "x"}]}
+    status, answer, _ = call(server, "POST", f"/v1/project_logs/{other}/insert", row, key=keys["shop"])
+    assert status == 403, answer
+    status, answer, _ = call(server, "POST", "/v1/project_logs/shop/insert", row, key=keys["shop"])  # by name
+    assert status == 200 and answer == {"row_ids": ["r1"]}
+    for flag in ("_is_merge", "_object_delete"):
+        status, answer, _ = call(
+            server, "POST", "/v1/project_logs/shop/insert", {"events": [{"id": "r1", flag: True}]}, key=keys["shop"]
+        )
+        assert status == 400 and answer["error"]["field"] == f"events[0].{flag}"
+    status, answer, _ = call(server, "POST", "/v1/project_logs/shop/insert", {"events": {}}, key=keys["shop"])
+    assert status == 400 and answer["error"]["field"] == "events"

@@ -6,6 +6,7 @@ struct VendorAPIs: Sendable {
     let evalGuard: EvalGuardAPI
     let deepRails: DeepRailsAPI
     let basalt: BasaltAPI
+    let braintrust: BraintrustAPI
 
     init(store: SpanStore, maxBodyBytes: Int) {
         let ingest = VendorIngest(store: store, maxBodyBytes: maxBodyBytes)
@@ -13,12 +14,29 @@ struct VendorAPIs: Sendable {
         evalGuard = EvalGuardAPI(ingest: ingest)
         deepRails = DeepRailsAPI(ingest: ingest, readers: readers)
         basalt = BasaltAPI(ingest: ingest, readers: readers)
+        braintrust = BraintrustAPI(ingest: ingest)
     }
 
     func register(on router: Router<BasicRequestContext>) {
         router.post("/api/v1/monitoring") { request, _ in await evalGuard.monitoring(request, project: project(request)) }
         router.post("/api/v1/prompts/analytics") { request, _ in
             await evalGuard.promptAnalytics(request, project: project(request))
+        }
+        router.post("/v1/project_logs/{project_id}/insert") { request, context in
+            let projectID = context.parameters.get("project_id") ?? ""
+            // Braintrust names the project in the path: with a key it must be the key's project (its id
+            // or name); without auth, the path names the project.
+            if let authorizedID = request.headers[AuthMiddleware.projectIDHeader],
+                let authorized = request.headers[AuthMiddleware.projectHeader], projectID != authorizedID,
+                projectID != authorized
+            {
+                return VendorError(
+                    status: .forbidden, message: "this key belongs to project \(authorized) (\(authorizedID)), not \(projectID)"
+                ).response
+            }
+            let project = request.headers[AuthMiddleware.projectIDHeader] != nil
+                ? request.headers[AuthMiddleware.projectHeader]! : (request.headers[AuthMiddleware.projectHeader] ?? projectID)
+            return await braintrust.insert(request, projectID: projectID, project: project)
         }
         router.post("/monitor/log") { request, _ in await basalt.log(request, project: project(request)) }
         router.post("/monitor/{monitor_id}/events") { request, context in
