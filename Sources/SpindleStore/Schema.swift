@@ -137,6 +137,12 @@ enum Schema {
             created_unix_nano INTEGER NOT NULL,
             revoked_unix_nano INTEGER
         );
+        CREATE TABLE braintrust_rows (             -- rows inserted through the Braintrust API, by row id
+            project TEXT NOT NULL,
+            row_id TEXT NOT NULL,
+            span_row INTEGER NOT NULL REFERENCES spans (id),
+            PRIMARY KEY (project, row_id)
+        ) WITHOUT ROWID;
         """,
     ]
 

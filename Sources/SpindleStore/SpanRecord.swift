@@ -14,10 +14,13 @@ struct SpanRecord {
     var links: [UInt8]?
     /// The LLM call in the span, when there is one and extraction is on.
     var llm: LLMRecord?
+    /// The Braintrust row id of a row inserted through that API.
+    var rowID: String?
 
     /// - Parameter tree: the row's own tree ids (Braintrust rows); nil: OTLP's, the trace id being the root.
     init(_ span: Span, extractor: LLMExtractor?, tree: TreeIdentity? = nil) {
         self.span = span
+        rowID = tree?.rowID
         if let tree {
             rootSpanID = tree.rootSpanID
             spanID = tree.spanID

@@ -90,7 +90,7 @@ public final class SpanStore: Sendable {
         try connection.execute("PRAGMA temp_store = MEMORY")
         // Checkpoint every ~16 MiB of WAL rather than 4 MiB: hot index pages are copied back less often.
         try connection.execute("PRAGMA wal_autocheckpoint = 4096")
-        let writer = try SpanWriter(connection: connection)
+        let writer = try SpanWriter(connection: connection, extractor: options.llmExtractor)
         queue = WriteQueue(writer: writer, options: options, logger: logger)
         logger.info(
             "store open",
@@ -99,16 +99,22 @@ public final class SpanStore: Sendable {
 
     /// Stores `traces` under `project`; returns once they are committed. With `projectAttribute`, a
     /// resource carrying that attribute (a string) puts its spans under the project it names instead.
-    /// `trees` gives spans with tree ids of their own (Braintrust rows) those ids, by span id.
+    /// `trees` gives spans with tree ids of their own (Braintrust rows) those ids, by span id; `updates`
+    /// change such rows after the inserts, in the same transaction.
     public func write(
         _ traces: TracesData, project: String = "default", projectAttribute: String? = nil,
-        trees: [SpanID: TreeIdentity] = [:]
+        trees: [SpanID: TreeIdentity] = [:], updates: [RowUpdate] = []
     ) async throws(StoreError) -> WriteResult {
         let box = BatchBox(
             EncodedBatch(
                 project: project, traces: traces, extractor: options.llmExtractor, projectAttribute: projectAttribute,
-                trees: trees))
-        if box.batch.spanCount == 0 { return WriteResult() }
+                trees: trees),
+            updates: updates.map { update in
+                var update = update
+                update.project = project
+                return update
+            })
+        if box.batch.spanCount == 0 && updates.isEmpty { return WriteResult() }
         let result: Result<WriteResult, StoreError> = await withCheckedContinuation { continuation in
             queue.enqueue(box) { continuation.resume(returning: $0) }
         }
@@ -139,7 +145,28 @@ public final class SpanStore: Sendable {
 /// writer never owns (and so never frees) them: the request drops them once its write is answered.
 final class BatchBox: @unchecked Sendable {
     var batch: EncodedBatch
-    init(_ batch: EncodedBatch) { self.batch = batch }
+    /// Row updates applied after the batch's inserts, in order, in the same transaction.
+    var updates: [RowUpdate]
+    init(_ batch: EncodedBatch, updates: [RowUpdate] = []) {
+        self.batch = batch
+        self.updates = updates
+    }
+}
+
+/// A change to a row stored through the Braintrust API, found by its row id and applied on the writer
+/// thread (so concurrent merges of one row cannot lose each other's fields).
+public struct RowUpdate: Sendable {
+    public var rowID: String
+    /// Given the row's current span (nil when there is none), the span that replaces it (with its tree
+    /// ids and row id), or nil to delete the row.
+    public var change: @Sendable (Span?) -> (span: Span, tree: TreeIdentity)?
+    /// Set by `SpanStore.write`: the project the row belongs to.
+    var project = ""
+
+    public init(rowID: String, change: @escaping @Sendable (Span?) -> (span: Span, tree: TreeIdentity)?) {
+        self.rowID = rowID
+        self.change = change
+    }
 }
 
 /// The bounded queue in front of the writer thread, and the thread itself.

@@ -1,4 +1,5 @@
 import CSQLite
+import SpindleCodec
 import SpindleLLM
 import SpindleModel
 
@@ -15,6 +16,8 @@ final class SpanWriter {
     private let insertPromptVersion: SQLiteStatement
     private let selectPromptVersion: SQLiteStatement
     private let touchPromptVersion: SQLiteStatement
+    private let insertRow: SQLiteStatement
+    private let extractor: LLMExtractor?
     private let begin: SQLiteStatement
     private let commit: SQLiteStatement
     // Row ids of resources and scopes seen before; cleared on rollback (the rows may be gone).
@@ -23,8 +26,11 @@ final class SpanWriter {
     private var promptVersionIDs: [PromptVersionKey: Int64] = [:]
     private var isClosed = false
 
-    init(connection: SQLiteConnection) throws(SQLiteError) {
+    init(connection: SQLiteConnection, extractor: LLMExtractor? = nil) throws(SQLiteError) {
         self.connection = connection
+        self.extractor = extractor
+        insertRow = try connection.prepare(
+            "INSERT OR REPLACE INTO braintrust_rows (project, row_id, span_row) VALUES (?1, ?2, ?3)")
         insertSpan = try connection.prepare(
             """
             INSERT OR IGNORE INTO spans (project, root_span_id, span_id, span_parents, trace_state, flags, name, kind,
@@ -99,7 +105,17 @@ final class SpanWriter {
         do {
             var results: [WriteResult] = []
             results.reserveCapacity(batches.count)
-            for box in batches { results.append(try write(box.batch)) }
+            for box in batches {
+                var result = try write(box.batch)
+                var touched: Set<[String]> = []
+                for update in box.updates {
+                    let (stored, roots) = try apply(update)
+                    result.stored += stored
+                    for root in roots { touched.insert([update.project, root]) }
+                }
+                for key in touched { try recomputeSummary(project: key[0], rootSpanID: key[1]) }
+                results.append(result)
+            }
             try commit.step()
             commit.reset()
             return results
@@ -150,6 +166,14 @@ final class SpanWriter {
                 try statement.withText(13, record.attributes) { () throws(SQLiteError) in _ = try statement.step() }
                 if connection.changes == 1 {
                     result.stored += 1
+                    if let rowID = record.rowID {
+                        let spanRow = connection.lastInsertRowID
+                        insertRow.bind(1, project)
+                        insertRow.bind(2, rowID)
+                        insertRow.bind(3, spanRow)
+                        defer { insertRow.reset() }
+                        try insertRow.step()
+                    }
                     let service = batch.groups[groupIndex].resource.serviceName
                     let traceKey = TraceKey(project: project, rootSpanID: record.rootSpanID)
                     summaries[traceKey, default: TraceSummaryDelta(span)].add(span, service: service)
@@ -326,6 +350,109 @@ final class SpanWriter {
         var project: String
         var id: String
         var versionHash: String
+    }
+
+    /// Applies a change to a Braintrust row: the old span (if any) goes and the new one (if any) is stored
+    /// in its place. Returns the spans stored and the traces touched (whose summaries must be computed again).
+    private func apply(_ update: RowUpdate) throws(SQLiteError) -> (stored: Int, roots: Set<String>) {
+        let find = try cached("SELECT span_row FROM braintrust_rows WHERE project = ?1 AND row_id = ?2")
+        find.bind(1, update.project)
+        find.bind(2, update.rowID)
+        let spanRow: Int64? = try find.step() ? find.int64(0) : nil
+        find.reset()
+        var existing: Span?
+        var roots: Set<String> = []
+        if let spanRow {
+            let load = try cached(
+                """
+                SELECT root_span_id, span_id, span_parents, name, kind, start_time_unix_nano, end_time_unix_nano,
+                    status_code, status_message, attributes, events
+                FROM spans WHERE id = ?1
+                """)
+            load.bind(1, spanRow)
+            if try load.step() {
+                let root = load.string(0)
+                roots.insert(root)
+                let parents = load.isNull(2) ? [] : ((try? JSONValue.parse(load.string(2)))?.arrayValue?.compactMap(\.stringValue) ?? [])
+                existing = Span(
+                    traceID: TraceID(hex: root) ?? TraceID(derivedFrom: root),
+                    spanID: SpanID(hex: load.string(1)) ?? SpanID(derivedFrom: load.string(1)),
+                    parentSpanID: parents.first.map { SpanID(hex: $0) ?? SpanID(derivedFrom: $0) }, name: load.string(3),
+                    kind: SpanKind(rawValue: load.int32(4)), startTimeUnixNano: load.uint64(5), endTimeUnixNano: load.uint64(6),
+                    attributes: (try? OTLPJSON.decodeAttributes(load.bytes(9))) ?? [],
+                    events: load.isNull(10) ? [] : ((try? OTLPJSON.decodeEvents(load.bytes(10))) ?? []),
+                    status: SpanStatus(code: StatusCode(rawValue: load.int32(7)), message: load.string(8)))
+            }
+            load.reset()
+            for sql in [
+                "DELETE FROM llm_calls WHERE span_row = ?1", "DELETE FROM spans WHERE id = ?1",
+            ] {
+                let delete = try cached(sql)
+                delete.bind(1, spanRow)
+                defer { delete.reset() }
+                try delete.step()
+            }
+            let forget = try cached("DELETE FROM braintrust_rows WHERE project = ?1 AND row_id = ?2")
+            forget.bind(1, update.project)
+            forget.bind(2, update.rowID)
+            defer { forget.reset() }
+            try forget.step()
+        }
+        var stored = 0
+        if let replacement = update.change(existing) {
+            roots.insert(replacement.tree.rootSpanID)
+            let traces = TracesData(resourceSpans: [
+                ResourceSpans(
+                    resource: Resource(attributes: [Attribute("service.name", .string("braintrust"))]),
+                    scopeSpans: [ScopeSpans(scope: InstrumentationScope(name: "spindle.vendor-api"), spans: [replacement.span])])
+            ])
+            let batch = EncodedBatch(
+                project: update.project, traces: traces, extractor: extractor,
+                trees: [replacement.span.spanID: replacement.tree])
+            stored = try write(batch).stored
+        }
+        return (stored, roots)
+    }
+
+    /// The trace's summary row computed from its spans again (after a row was replaced or deleted).
+    private func recomputeSummary(project: String, rootSpanID: String) throws(SQLiteError) {
+        let delete = try cached("DELETE FROM traces WHERE project = ?1 AND root_span_id = ?2")
+        delete.bind(1, project)
+        delete.bind(2, rootSpanID)
+        try delete.step()
+        delete.reset()
+        let insert = try cached(
+            """
+            INSERT INTO traces (project, root_span_id, start_time_unix_nano, end_time_unix_nano, span_count, error_count,
+                root_name, root_service, llm_calls, input_tokens, output_tokens, total_tokens, cost_usd)
+            SELECT s.project, s.root_span_id, min(s.start_time_unix_nano), max(s.end_time_unix_nano), count(*),
+                sum(s.status_code = 2),
+                (SELECT name FROM spans r WHERE r.project = ?1 AND r.root_span_id = ?2 AND r.span_parents IS NULL
+                    ORDER BY r.start_time_unix_nano LIMIT 1),
+                (SELECT res.service_name FROM spans r JOIN resources res ON res.id = r.resource_id
+                    WHERE r.project = ?1 AND r.root_span_id = ?2 AND r.span_parents IS NULL
+                    ORDER BY r.start_time_unix_nano LIMIT 1),
+                coalesce(sum(c.counted), 0), coalesce(sum(c.input_tokens * c.counted), 0),
+                coalesce(sum(c.output_tokens * c.counted), 0), coalesce(sum(c.total_tokens * c.counted), 0),
+                coalesce(sum(c.cost_usd * c.counted), 0)
+            FROM spans s LEFT JOIN llm_calls c ON c.span_row = s.id
+            WHERE s.project = ?1 AND s.root_span_id = ?2
+            GROUP BY s.project, s.root_span_id
+            """)
+        insert.bind(1, project)
+        insert.bind(2, rootSpanID)
+        defer { insert.reset() }
+        try insert.step()
+    }
+
+    private var statements: [String: SQLiteStatement] = [:]
+
+    /// Statements for rare work (row updates), prepared on first use.
+    private func cached(_ sql: String) throws(SQLiteError) -> SQLiteStatement {
+        if let statement = statements[sql] { return statement }
+        let statement = try connection.prepare(sql)
+        statements[sql] = statement
+        return statement
     }
 
     /// Checkpoints the WAL into the database file so a closed store is one file again.

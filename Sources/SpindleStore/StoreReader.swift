@@ -41,11 +41,14 @@ public struct TreeIdentity: Sendable, Hashable {
     public var rootSpanID: String
     public var spanID: String
     public var parents: [String]
+    /// The Braintrust row id, for rows that have one (merges and deletes find rows by it).
+    public var rowID: String?
 
-    public init(rootSpanID: String, spanID: String, parents: [String]) {
+    public init(rootSpanID: String, spanID: String, parents: [String], rowID: String? = nil) {
         self.rootSpanID = rootSpanID
         self.spanID = spanID
         self.parents = parents
+        self.rowID = rowID
     }
 }
 

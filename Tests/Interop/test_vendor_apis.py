@@ -316,7 +316,7 @@ def test_braintrust_rows_build_a_tree(keyed):
     assert rows["llm-1"]["id"] == "row-llm-1" and rows["score-1"]["span_parents"] == ["run-1", "llm-1"]
 
 
-def test_braintrust_project_and_unsupported_operations(keyed):
+def test_braintrust_project_scoping(keyed):
     server, keys = keyed
     other = project_id(server.db_path, "other")
     row = {"events": [{"id": "r1", "output": "x"}]}
@@ -324,10 +324,65 @@ def test_braintrust_project_and_unsupported_operations(keyed):
     assert status == 403, answer
     status, answer, _ = call(server, "POST", "/v1/project_logs/shop/insert", row, key=keys["shop"])  # by name
     assert status == 200 and answer == {"row_ids": ["r1"]}
-    for flag in ("_is_merge", "_object_delete"):
-        status, answer, _ = call(
-            server, "POST", "/v1/project_logs/shop/insert", {"events": [{"id": "r1", flag: True}]}, key=keys["shop"]
-        )
-        assert status == 400 and answer["error"]["field"] == f"events[0].{flag}"
     status, answer, _ = call(server, "POST", "/v1/project_logs/shop/insert", {"events": {}}, key=keys["shop"])
     assert status == 400 and answer["error"]["field"] == "events"
+    bad = {"events": [{"id": "ok", "output": "fine"}, {"id": "bad", "span_parents": [3]}]}
+    status, answer, _ = call(server, "POST", "/v1/project_logs/shop/insert", bad, key=keys["shop"])
+    assert status == 400 and answer["error"]["field"] == "events[1].span_parents[0]"
+    assert call(server, "GET", "/api/v1/traces/ok", key=keys["shop"])[0] == 404  # nothing half-written
+
+
+def test_braintrust_merge_merge_paths_and_delete(keyed):
+    server, keys = keyed
+    key = keys["shop"]
+
+    def insert(*events):
+        status, answer, _ = call(server, "POST", "/v1/project_logs/shop/insert", {"events": list(events)}, key=key)
+        assert status == 200, answer
+        return answer["row_ids"]
+
+    def row(span_id):
+        status, trace, _ = call(server, "GET", f"/api/v1/traces/{span_id}", key=key)
+        if status == 404:
+            return None
+        (span,) = [s for s in trace["spans"] if s["span_id"] == span_id]
+        attributes = span["attributes"]
+        return {k[len("braintrust."):]: json.loads(v) for k, v in attributes.items()
+                if k.startswith("braintrust.") and k not in ("braintrust.id", "braintrust.project_id")}
+
+    base = {
+        "id": "r1", "span_id": "s1", "input": {"question": "q", "extra": {"keep": 1}},
+        "metadata": {"model": "gpt-4o-mini", "config": {"x": 1, "y": 2}}, "output": "first",
+    }
+    assert insert(base) == ["r1"]
+    # Deep merge: objects merge key by key, other values replace; untouched fields stay.
+    assert insert({"id": "r1", "_is_merge": True, "metadata": {"config": {"y": 3}}, "output": "second"}) == ["r1"]
+    merged = row("s1")
+    assert merged["metadata"] == {"model": "gpt-4o-mini", "config": {"x": 1, "y": 3}}
+    assert merged["output"] == "second" and merged["input"] == base["input"]
+    # _merge_paths: below this path, replace instead of descending.
+    insert({"id": "r1", "_is_merge": True, "_merge_paths": [["metadata", "config"]], "metadata": {"config": {"z": 9}}})
+    assert row("s1")["metadata"] == {"model": "gpt-4o-mini", "config": {"z": 9}}
+    # A merge into an id that does not exist creates the row.
+    assert insert({"id": "r2", "span_id": "s2", "_is_merge": True, "output": "new"}) == ["r2"]
+    assert row("s2")["output"] == "new"
+    # Inserting an id again replaces its row.
+    insert({"id": "r2", "span_id": "s2", "output": "replaced"})
+    assert row("s2") == {"span_id": "s2", "root_span_id": "s2", "span_parents": [], "output": "replaced"}
+    # Delete, and several operations in one request, in order.
+    ids = insert(
+        {"id": "r3", "span_id": "s3", "root_span_id": "s1", "span_parents": ["s1"], "output": "child"},
+        {"id": "r3", "_is_merge": True, "scores": {"ok": 1}},
+        {"id": "r2", "_object_delete": True},
+    )
+    assert ids == ["r3", "r3", "r2"]
+    assert row("s2") is None
+    status, trace, _ = call(server, "GET", "/api/v1/traces/s1", key=key)
+    assert trace["summary"]["span_count"] == 2
+    assert [child["span_id"] for child in trace["tree"][0]["children"]] == ["s3"]
+    child = {s["span_id"]: s for s in trace["spans"]}["s3"]
+    assert json.loads(child["attributes"]["braintrust.scores"]) == {"ok": 1}  # merged after its insert
+    assert json.loads(child["attributes"]["braintrust.output"]) == "child"
+    insert({"id": "r3", "_object_delete": True})
+    status, trace, _ = call(server, "GET", "/api/v1/traces/s1", key=key)
+    assert trace["summary"]["span_count"] == 1 and trace["tree"][0]["children"] == []

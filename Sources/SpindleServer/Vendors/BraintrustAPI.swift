@@ -8,78 +8,57 @@ import SpindleStore
 /// Braintrust's `POST /v1/project_logs/{project_id}/insert`: `{events:[…]}` → `{row_ids:[…]}`, one id per
 /// event in order. Each row becomes a span that keeps all its fields (as `braintrust.*` attributes, which
 /// the LLM extractor reads) and its own tree ids: `span_id` (default: the row id), `root_span_id`
-/// (default: the span id, a row of its own) and `span_parents` (several allowed).
-/// Not yet: `_is_merge` and `_object_delete` are refused with 400 rather than half-done.
+/// (default: the span id, a row of its own) and `span_parents` (several allowed). Rows are found by id:
+/// inserting an id again replaces its row, `_is_merge` deep-merges into it (creating it when absent;
+/// `_merge_paths` replace instead of descending), `_object_delete` deletes it. The events of a request
+/// are applied in order, on the writer thread, in one transaction.
 struct BraintrustAPI: Sendable {
     let ingest: VendorIngest
 
     /// The row fields kept as they are, each as a JSON attribute.
     static let keptFields = [
         "input", "output", "expected", "error", "scores", "metadata", "tags", "metrics", "context", "span_attributes",
-        "origin",
+        "origin", "created",
     ]
+    /// Fields that say what to do with the row rather than what it holds.
+    static let controlFields: Set<String> = ["_is_merge", "_merge_paths", "_object_delete", "_parent_id"]
 
     func insert(_ request: Request, projectID: String, project: String) async -> Response {
         do throws(VendorError) {
             let body = try FieldReader(try await ingest.body(request), path: "")
             guard let events = try body.array("events") else { throw VendorError.invalid("events", "is required") }
-            var spans: [Span] = []
-            var trees: [SpanID: TreeIdentity] = [:]
+            var updates: [RowUpdate] = []
             var rowIDs: [String] = []
-            let now = UInt64(Date().timeIntervalSince1970 * 1e9)
             for (index, event) in events.enumerated() {
                 let row = try FieldReader(event, path: "events[\(index)]")
-                for flag in ["_is_merge", "_object_delete"] where row.value(flag) == .bool(true) {
-                    throw VendorError(
-                        status: .badRequest,
-                        message: "\(row.name(flag)): merges and deletes are not supported by Spindle yet; send whole rows",
-                        field: row.name(flag))
-                }
                 let id = try row.string("id") ?? UUID().uuidString.lowercased()
-                let spanID = try row.string("span_id") ?? id
-                let rootSpanID = try row.string("root_span_id") ?? spanID
-                let parents = try (row.array("span_parents") ?? []).enumerated().map { position, parent throws(VendorError) in
-                    guard let text = parent.stringValue else {
-                        throw VendorError.invalid(row.name("span_parents[\(position)]"), "must be a string")
+                let fields = row.object.filter { !Self.controlFields.contains($0.key) && $0.key != "id" }
+                // Validate now, so that a bad row fails the request before anything is written.
+                _ = try Self.span(row: .object(fields), id: id, projectID: projectID, path: row.path)
+                if row.value("_object_delete") == .bool(true) {
+                    updates.append(RowUpdate(rowID: id) { _ in nil })
+                } else if row.value("_is_merge") == .bool(true) {
+                    let paths = try (row.array("_merge_paths") ?? []).enumerated().map { position, path throws(VendorError) in
+                        guard let keys = path.arrayValue?.compactMap(\.stringValue), keys.count == path.arrayValue?.count else {
+                            throw VendorError.invalid(row.name("_merge_paths[\(position)]"), "must be an array of strings")
+                        }
+                        return keys
                     }
-                    return text
+                    updates.append(
+                        RowUpdate(rowID: id) { existing in
+                            let base = existing.map(Self.row(of:)) ?? .object([])
+                            let merged = Self.merge(base, .object(fields), at: [], replacing: Set(paths))
+                            // The patch was checked above; should the merge still not make a row, keep the old one.
+                            return (try? Self.span(row: merged, id: id, projectID: projectID, path: row.path))
+                                ?? (try? Self.span(row: base, id: id, projectID: projectID, path: row.path))
+                        })
+                } else {
+                    let replacement = try Self.span(row: .object(fields), id: id, projectID: projectID, path: row.path)
+                    updates.append(RowUpdate(rowID: id) { _ in replacement })
                 }
-                let metrics = try row.object("metrics")
-                let created = try row.time("created")
-                let start = try metrics?.number("start").map { UInt64(max(0, $0) * 1e9) } ?? created ?? now
-                let end = try metrics?.number("end").map { UInt64(max(0, $0) * 1e9) } ?? start
-                let spanAttributes = try row.object("span_attributes")
-
-                var attributes = [
-                    Attribute("braintrust.id", .string(id)), Attribute("braintrust.project_id", .string(projectID)),
-                    Attribute("spindle.source", .string("braintrust")),
-                ]
-                for field in Self.keptFields {
-                    guard let value = row.value(field) else { continue }
-                    attributes.append(Attribute("braintrust.\(field)", .string(VendorSpan.json(value))))
-                }
-                if let created = try row.string("created") { attributes.append(Attribute("braintrust.created", .string(created))) }
-                let tree = TreeIdentity(rootSpanID: rootSpanID, spanID: spanID, parents: parents)
-                let span = Span(
-                    traceID: TraceID(hex: rootSpanID) ?? TraceID(derivedFrom: rootSpanID),
-                    spanID: SpanID(hex: spanID) ?? SpanID(derivedFrom: spanID),
-                    parentSpanID: parents.first.map { SpanID(hex: $0) ?? SpanID(derivedFrom: $0) },
-                    name: try spanAttributes?.string("name") ?? "braintrust row", kind: .internal,
-                    startTimeUnixNano: start, endTimeUnixNano: max(start, end), attributes: attributes,
-                    status: row.value("error") == nil ? SpanStatus() : SpanStatus(code: .error, message: (row.value("error")?.stringValue ?? VendorSpan.json(row.value("error")!))))
-                guard trees[span.spanID] == nil || trees[span.spanID] == tree else {
-                    throw VendorError.invalid(row.name("span_id"), "\(spanID) appears twice with different tree ids")
-                }
-                trees[span.spanID] = tree
-                spans.append(span)
                 rowIDs.append(id)
             }
-            let traces = TracesData(resourceSpans: [
-                ResourceSpans(
-                    resource: Resource(attributes: [Attribute("service.name", .string("braintrust"))]),
-                    scopeSpans: [ScopeSpans(scope: InstrumentationScope(name: "spindle.vendor-api"), spans: spans)])
-            ])
-            try await ingest.store(traces, project: project, trees: trees)
+            try await ingest.store(TracesData(), project: project, updates: updates)
             var writer = JSONWriter()
             writer.raw("{\"row_ids\":")
             writer.value(.array(rowIDs.map { .string($0) }))
@@ -88,5 +67,74 @@ struct BraintrustAPI: Sendable {
         } catch {
             return error.response
         }
+    }
+
+    /// A row's fields back from its span's attributes.
+    static func row(of span: Span) -> JSONValue {
+        var members: [(key: String, value: JSONValue)] = []
+        for field in ["span_id", "root_span_id", "span_parents"] + keptFields {
+            guard let text = span.attributes[key: "braintrust.\(field)"]?.stringValue, let value = try? JSONValue.parse(text)
+            else { continue }
+            members.append((field, value))
+        }
+        return .object(members)
+    }
+
+    /// `patch` deep-merged into `base`: objects merge key by key, anything else (and anything at one of the
+    /// `replacing` paths) replaces.
+    static func merge(_ base: JSONValue, _ patch: JSONValue, at path: [String], replacing: Set<[String]>) -> JSONValue {
+        guard case .object(var members) = base, case .object(let changes) = patch, !replacing.contains(path) else {
+            return patch
+        }
+        for (key, value) in changes {
+            if let index = members.firstIndex(where: { $0.key == key }) {
+                members[index].value = merge(members[index].value, value, at: path + [key], replacing: replacing)
+            } else {
+                members.append((key, value))
+            }
+        }
+        return .object(members)
+    }
+
+    /// The span (and tree ids) a row is stored as.
+    static func span(row value: JSONValue, id: String, projectID: String, path: String) throws(VendorError)
+        -> (span: Span, tree: TreeIdentity)
+    {
+        let row = try FieldReader(value, path: path)
+        let spanID = try row.string("span_id") ?? id
+        let rootSpanID = try row.string("root_span_id") ?? spanID
+        let parents = try (row.array("span_parents") ?? []).enumerated().map { position, parent throws(VendorError) in
+            guard let text = parent.stringValue else {
+                throw VendorError.invalid(row.name("span_parents[\(position)]"), "must be a string")
+            }
+            return text
+        }
+        let metrics = try row.object("metrics")
+        let created = try row.time("created")
+        let now = UInt64(Date().timeIntervalSince1970 * 1e9)
+        let start = try metrics?.number("start").map { UInt64(max(0, $0) * 1e9) } ?? created ?? now
+        let end = try metrics?.number("end").map { UInt64(max(0, $0) * 1e9) } ?? start
+        let spanAttributes = try row.object("span_attributes")
+
+        var attributes = [
+            Attribute("braintrust.id", .string(id)), Attribute("braintrust.project_id", .string(projectID)),
+            Attribute("spindle.source", .string("braintrust")),
+            Attribute("braintrust.span_id", .string(VendorSpan.json(.string(spanID)))),
+            Attribute("braintrust.root_span_id", .string(VendorSpan.json(.string(rootSpanID)))),
+            Attribute("braintrust.span_parents", .string(VendorSpan.json(.array(parents.map { .string($0) })))),
+        ]
+        for field in keptFields {
+            guard let value = row.value(field) else { continue }
+            attributes.append(Attribute("braintrust.\(field)", .string(VendorSpan.json(value))))
+        }
+        let error = row.value("error")
+        let span = Span(
+            traceID: TraceID(hex: rootSpanID) ?? TraceID(derivedFrom: rootSpanID),
+            spanID: SpanID(hex: spanID) ?? SpanID(derivedFrom: spanID),
+            parentSpanID: parents.first.map { SpanID(hex: $0) ?? SpanID(derivedFrom: $0) },
+            name: try spanAttributes?.string("name") ?? "braintrust row", kind: .internal, startTimeUnixNano: start,
+            endTimeUnixNano: max(start, end), attributes: attributes,
+            status: error.map { SpanStatus(code: .error, message: $0.stringValue ?? VendorSpan.json($0)) } ?? SpanStatus())
+        return (span, TreeIdentity(rootSpanID: rootSpanID, spanID: spanID, parents: parents, rowID: id))
     }
 }

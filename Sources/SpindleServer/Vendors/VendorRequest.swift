@@ -87,9 +87,9 @@ struct VendorIngest: Sendable {
     }
 
     /// Stores the spans; returns once they are committed.
-    func store(_ traces: TracesData, project: String, trees: [SpanID: TreeIdentity] = [:]) async throws(VendorError) {
+    func store(_ traces: TracesData, project: String, updates: [RowUpdate] = []) async throws(VendorError) {
         do throws(StoreError) {
-            _ = try await store.write(traces, project: project, trees: trees)
+            _ = try await store.write(traces, project: project, updates: updates)
         } catch {
             switch error {
             case .overloaded(let seconds):
