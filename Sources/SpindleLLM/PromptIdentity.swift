@@ -33,7 +33,7 @@ public enum PromptIdentity {
     /// The id of an implicit prompt: `implicit-` and the first 12 hex digits of its content hash.
     public static func implicitID(hash: String) -> String { "implicit-" + hash.prefix(12) }
 
-    static func reference(
+    public static func reference(
         id: String?, versionHash: String?, version: String?, template: String?,
         variables: [(name: String, value: String)], systemInstructions: String?
     ) -> PromptReference? {

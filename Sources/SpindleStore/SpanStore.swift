@@ -136,6 +136,15 @@ public final class SpanStore: Sendable {
     /// What the writer has committed since the store was opened.
     public var writeTotals: WriteTotals { queue.writeTotals }
 
+    /// Records prompt versions as known (before any call used them); returns once committed.
+    public func register(_ prompts: [PromptReference], project: String) async throws(StoreError) {
+        let box = BatchBox(EncodedBatch.empty, prompts: prompts.map { (project, $0) })
+        let result: Result<WriteResult, StoreError> = await withCheckedContinuation { continuation in
+            queue.enqueue(box) { continuation.resume(returning: $0) }
+        }
+        _ = try result.get()
+    }
+
     /// Pauses the writer before its next transaction until the returned closure is called.
     /// For tests of backpressure: lets the queue fill deterministically.
     func holdWriter() -> @Sendable () -> Void { queue.hold() }
@@ -147,9 +156,12 @@ final class BatchBox: @unchecked Sendable {
     var batch: EncodedBatch
     /// Row updates applied after the batch's inserts, in order, in the same transaction.
     var updates: [RowUpdate]
-    init(_ batch: EncodedBatch, updates: [RowUpdate] = []) {
+    /// Prompt versions registered without a call (`POST /api/v1/prompts`), with the project.
+    var prompts: [(project: String, prompt: PromptReference)]
+    init(_ batch: EncodedBatch, updates: [RowUpdate] = [], prompts: [(project: String, prompt: PromptReference)] = []) {
         self.batch = batch
         self.updates = updates
+        self.prompts = prompts
     }
 }
 

@@ -1,4 +1,5 @@
 import CSQLite
+import Foundation
 import SpindleCodec
 import SpindleLLM
 import SpindleModel
@@ -114,6 +115,8 @@ final class SpanWriter {
                     for root in roots { touched.insert([update.project, root]) }
                 }
                 for key in touched { try recomputeSummary(project: key[0], rootSpanID: key[1]) }
+                let now = UInt64(Date().timeIntervalSince1970 * 1e9)
+                for (project, prompt) in box.prompts { _ = try promptVersionID(prompt, project: project, at: now) }
                 results.append(result)
             }
             try commit.step()

@@ -386,3 +386,32 @@ def test_braintrust_merge_merge_paths_and_delete(keyed):
     insert({"id": "r3", "_object_delete": True})
     status, trace, _ = call(server, "GET", "/api/v1/traces/s1", key=key)
     assert trace["summary"]["span_count"] == 1 and trace["tree"][0]["children"] == []
+
+
+def test_registered_prompts_silence_basalt_warnings(keyed):
+    server, keys = keyed
+    key = keys["shop"]
+    log = {"slug": "greeting", "output": "Hello!", "version": "3"}
+    status, answer, _ = call(server, "POST", "/monitor/log", log, key=key)
+    assert status == 200 and "greeting" in answer["warning"]
+    status, answer, _ = call(server, "POST", "/api/v1/prompts", {"prompt_id": "welcome", "version": "3"}, key=key)
+    assert status == 201 and answer == {"prompt_id": "welcome", "version": "3", "version_hash": "3"}
+    status, answer, _ = call(server, "POST", "/api/v1/prompts", {"prompt_id": "welcome", "template": "Hi {{name}}"}, key=key)
+    assert status == 201 and len(answer["version_hash"]) == 64
+    status, answer, _ = call(server, "POST", "/api/v1/prompts", {"prompt_id": "welcome"}, key=key)
+    assert status == 400 and answer["error"]["field"] == "version"
+    status, answer, _ = call(server, "POST", "/monitor/log", dict(log, slug="welcome"), key=key)
+    assert status == 200 and answer["warning"] is None
+    status, answer, _ = call(server, "POST", "/monitor/log", dict(log, slug="welcome", version="4"), key=key)
+    assert "4" in answer["warning"]
+    status, listed, _ = call(server, "GET", "/api/v1/prompts", key=key)
+    welcome = next(p for p in listed["prompts"] if p["prompt_id"] == "welcome")
+    assert len(welcome["versions"]) == 3  # two registered, one seen in a log
+
+
+def test_unknown_deeprails_event_is_404(keyed):
+    server, keys = keyed
+    status, answer, _ = call(server, "GET", f"/monitor/m/events/evt-{UUID}", key=keys["shop"])
+    assert status == 404 and "error" in answer
+    status, answer, _ = call(server, "GET", "/monitor/m/events/not-an-event", key=keys["shop"])
+    assert status == 404

@@ -7,6 +7,7 @@ struct VendorAPIs: Sendable {
     let deepRails: DeepRailsAPI
     let basalt: BasaltAPI
     let braintrust: BraintrustAPI
+    let prompts: PromptRegistration
 
     init(store: SpanStore, maxBodyBytes: Int) {
         let ingest = VendorIngest(store: store, maxBodyBytes: maxBodyBytes)
@@ -15,6 +16,7 @@ struct VendorAPIs: Sendable {
         deepRails = DeepRailsAPI(ingest: ingest, readers: readers)
         basalt = BasaltAPI(ingest: ingest, readers: readers)
         braintrust = BraintrustAPI(ingest: ingest)
+        prompts = PromptRegistration(ingest: ingest)
     }
 
     func register(on router: Router<BasicRequestContext>) {
@@ -38,6 +40,7 @@ struct VendorAPIs: Sendable {
                 ? request.headers[AuthMiddleware.projectHeader]! : (request.headers[AuthMiddleware.projectHeader] ?? projectID)
             return await braintrust.insert(request, projectID: projectID, project: project)
         }
+        router.post("/api/v1/prompts") { request, _ in await prompts.register(request) }
         router.post("/monitor/log") { request, _ in await basalt.log(request, project: project(request)) }
         router.post("/monitor/{monitor_id}/events") { request, context in
             await deepRails.create(request, monitorID: context.parameters.get("monitor_id") ?? "", project: project(request))
