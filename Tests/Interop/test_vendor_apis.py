@@ -415,3 +415,39 @@ def test_unknown_deeprails_event_is_404(keyed):
     assert status == 404 and "error" in answer
     status, answer, _ = call(server, "GET", "/monitor/m/events/not-an-event", key=keys["shop"])
     assert status == 404
+
+
+def test_otlp_exporters_with_and_without_a_key(keyed):
+    """The official SDK exporters, over gRPC and HTTP: with the key the spans land in its project;
+    without it they are refused (UNAUTHENTICATED / 401, which the exporters do not retry)."""
+    from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GRPCExporter
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HTTPExporter
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
+
+    from sdk_scenario import emit_traces, get_tracer, make_provider
+
+    server, keys = keyed
+    provider, memory = make_provider(SimpleSpanProcessor(HTTPExporter(endpoint=f"{server.endpoint}/v1/traces")))
+    emit_traces(get_tracer(provider))
+    spans = memory.get_finished_spans()
+    provider.shutdown()
+    assert server.count("spans") == 0  # refused without a key
+
+    authorization = {"authorization": f"Bearer {keys['shop']}"}
+    for exporter in (
+        GRPCExporter(endpoint=server.grpc_target, insecure=True),
+        HTTPExporter(endpoint=f"{server.endpoint}/v1/traces"),
+    ):
+        assert exporter.export(spans) is SpanExportResult.FAILURE
+    for exporter in (
+        GRPCExporter(endpoint=server.grpc_target, insecure=True, headers=authorization),
+        HTTPExporter(endpoint=f"{server.endpoint}/v1/traces", headers=authorization),
+    ):
+        assert exporter.export(spans) is SpanExportResult.SUCCESS
+    assert [row[0] for row in server.query("SELECT DISTINCT project FROM spans")] == ["shop"]
+    assert server.count("spans") == len(spans)  # the second export was a re-send: stored once
+    grpc_other = GRPCExporter(
+        endpoint=server.grpc_target, insecure=True,
+        headers={**authorization, "x-spindle-project": "other"},
+    )
+    assert grpc_other.export(spans) is SpanExportResult.FAILURE  # PERMISSION_DENIED
