@@ -43,13 +43,8 @@ public enum BraintrustExport {
                     writer.raw(",\"output\":")
                     messages(call.output, into: &writer)
                     if !call.scores.isEmpty {
-                        writer.raw(",\"scores\":{")
-                        for (index, score) in call.scores.enumerated() {
-                            if index > 0 { writer.raw(",") }
-                            writer.key(score.name)
-                            writer.number(score.value)
-                        }
-                        writer.raw("}")
+                        writer.raw(",\"scores\":")
+                        LLMCallJSON.scores(call.scores, into: &writer)
                     }
                 }
                 var metadata = span.attributes + stored.resource.attributes.map { Attribute("resource." + $0.key, $0.value) }

@@ -40,9 +40,9 @@ public enum LLMJSON {
                 writer.raw("{\"version_hash\":")
                 writer.string(row.versionHash)
                 writer.raw(",\"version\":")
-                optional(row.version, &writer)
+                writer.string(orNull: row.version)
                 writer.raw(",\"template\":")
-                optional(row.template, &writer)
+                writer.string(orNull: row.template)
                 writer.raw(",\"calls\":")
                 writer.number(row.calls)
                 writer.raw(",\"first_seen\":")
@@ -65,14 +65,14 @@ public enum LLMJSON {
         writer.raw("{\"prompt_id\":")
         writer.string(analytics.promptID)
         writer.raw(",\"bucket\":")
-        optional(bucket, &writer)
+        writer.string(orNull: bucket)
         writer.raw(",\"versions\":[")
         for (index, version) in analytics.versions.enumerated() {
             if index > 0 { writer.raw(",") }
             writer.raw("{\"version_hash\":")
             writer.string(version.versionHash)
             writer.raw(",\"version\":")
-            optional(labels[version.versionHash], &writer)
+            writer.string(orNull: labels[version.versionHash])
             writer.raw(",")
             figures(version, &writer)
             if let series = analytics.series[version.versionHash] {
@@ -101,15 +101,15 @@ public enum LLMJSON {
         writer.raw(",\"error_rate\":")
         writer.number(version.errorRate)
         writer.raw(",\"latency_ms\":{\"p50\":")
-        optional(version.latencyP50, &writer)
+        writer.number(orNull: version.latencyP50)
         writer.raw(",\"p95\":")
-        optional(version.latencyP95, &writer)
+        writer.number(orNull: version.latencyP95)
         writer.raw(",\"p99\":")
-        optional(version.latencyP99, &writer)
+        writer.number(orNull: version.latencyP99)
         writer.raw("},\"cost_usd\":{\"total\":")
         writer.number(version.costTotal)
         writer.raw(",\"avg\":")
-        optional(version.costAverage, &writer)
+        writer.number(orNull: version.costAverage)
         writer.raw(",\"known\":")
         writer.number(version.costKnown)
         writer.raw("},\"tokens\":{\"input\":")
@@ -119,7 +119,7 @@ public enum LLMJSON {
         writer.raw(",\"total\":")
         writer.number(version.totalTokens)
         writer.raw("},\"score_avg\":")
-        optional(version.scoreAverage, &writer)
+        writer.number(orNull: version.scoreAverage)
         writer.raw(",\"first_seen\":")
         if version.count > 0 { writer.string(iso8601(version.firstSeenUnixNano)) } else { writer.null() }
         writer.raw(",\"last_seen\":")
@@ -144,11 +144,5 @@ public enum LLMJSON {
         return formatter.string(from: Date(timeIntervalSince1970: Double(nanos) / 1e9))
     }
 
-    private static func optional(_ value: String?, _ writer: inout JSONWriter) {
-        if let value { writer.string(value) } else { writer.null() }
-    }
 
-    private static func optional(_ value: Double?, _ writer: inout JSONWriter) {
-        if let value { writer.number(value) } else { writer.null() }
-    }
 }

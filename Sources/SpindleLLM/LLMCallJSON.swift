@@ -20,55 +20,55 @@ public enum LLMCallJSON {
             writer.string(convention.rawValue)
         }
         writer.raw("],\"operation\":")
-        optional(call.operation, &writer)
+        writer.string(orNull: call.operation)
         writer.raw(",\"provider\":")
-        optional(call.provider, &writer)
+        writer.string(orNull: call.provider)
         writer.raw(",\"model\":")
-        optional(call.model, &writer)
+        writer.string(orNull: call.model)
         writer.raw(",\"request_model\":")
-        optional(call.requestModel, &writer)
+        writer.string(orNull: call.requestModel)
         writer.raw(",\"input\":")
         messages(call.input, &writer)
         writer.raw(",\"output\":")
         messages(call.output, &writer)
         writer.raw(",\"system_instructions\":")
-        optional(call.systemInstructions, &writer)
+        writer.string(orNull: call.systemInstructions)
         writer.raw(",\"tokens\":{\"input\":")
-        optional(call.tokens.input, &writer)
+        writer.number(orNull: call.tokens.input)
         writer.raw(",\"output\":")
-        optional(call.tokens.output, &writer)
+        writer.number(orNull: call.tokens.output)
         writer.raw(",\"cache_read\":")
-        optional(call.tokens.cacheRead, &writer)
+        writer.number(orNull: call.tokens.cacheRead)
         writer.raw(",\"cache_write\":")
-        optional(call.tokens.cacheWrite, &writer)
+        writer.number(orNull: call.tokens.cacheWrite)
         writer.raw(",\"reasoning\":")
-        optional(call.tokens.reasoning, &writer)
+        writer.number(orNull: call.tokens.reasoning)
         writer.raw(",\"total\":")
-        optional(call.tokens.total, &writer)
+        writer.number(orNull: call.tokens.total)
         writer.raw(",\"estimated\":")
         writer.bool(call.tokens.estimated)
         writer.raw("},\"temperature\":")
-        optional(call.parameters.temperature, &writer)
+        writer.number(orNull: call.parameters.temperature)
         writer.raw(",\"top_p\":")
-        optional(call.parameters.topP, &writer)
+        writer.number(orNull: call.parameters.topP)
         writer.raw(",\"top_k\":")
-        optional(call.parameters.topK, &writer)
+        writer.number(orNull: call.parameters.topK)
         writer.raw(",\"parameters\":")
         parameters(call.parameters, &writer)
         writer.raw(",\"prompt_id\":")
-        optional(call.prompt?.id, &writer)
+        writer.string(orNull: call.prompt?.id)
         writer.raw(",\"version_hash\":")
-        optional(call.prompt?.versionHash, &writer)
+        writer.string(orNull: call.prompt?.versionHash)
         writer.raw(",\"prompt\":")
         if let prompt = call.prompt {
             writer.raw("{\"id\":")
             writer.string(prompt.id)
             writer.raw(",\"version\":")
-            optional(prompt.version, &writer)
+            writer.string(orNull: prompt.version)
             writer.raw(",\"version_hash\":")
             writer.string(prompt.versionHash)
             writer.raw(",\"template\":")
-            optional(prompt.template, &writer)
+            writer.string(orNull: prompt.template)
             writer.raw(",\"variables\":{")
             for (index, variable) in prompt.variables.enumerated() {
                 if index > 0 { writer.raw(",") }
@@ -84,20 +84,16 @@ public enum LLMCallJSON {
         writer.raw(",\"latency_ms\":")
         writer.number(call.latencyMs)
         writer.raw(",\"cost_usd\":")
-        optional(call.cost.usd, &writer)
+        writer.number(orNull: call.cost.usd)
         writer.raw(",\"cost\":{\"usd\":")
-        optional(call.cost.usd, &writer)
+        writer.number(orNull: call.cost.usd)
         writer.raw(",\"source\":")
         writer.string(call.cost.source.rawValue)
         writer.raw(",\"reason\":")
-        optional(call.cost.reason, &writer)
-        writer.raw("},\"scores\":{")
-        for (index, score) in call.scores.enumerated() {
-            if index > 0 { writer.raw(",") }
-            writer.key(score.name)
-            writer.number(score.value)
-        }
-        writer.raw("},\"score_details\":[")
+        writer.string(orNull: call.cost.reason)
+        writer.raw("},\"scores\":")
+        scores(call.scores, into: &writer)
+        writer.raw(",\"score_details\":[")
         for (index, score) in call.scores.enumerated() {
             if index > 0 { writer.raw(",") }
             writer.raw("{\"name\":")
@@ -105,9 +101,9 @@ public enum LLMCallJSON {
             writer.raw(",\"value\":")
             writer.number(score.value)
             writer.raw(",\"label\":")
-            optional(score.label, &writer)
+            writer.string(orNull: score.label)
             writer.raw(",\"explanation\":")
-            optional(score.explanation, &writer)
+            writer.string(orNull: score.explanation)
             writer.raw("}")
         }
         writer.raw("],\"flagged\":")
@@ -116,6 +112,17 @@ public enum LLMCallJSON {
         writer.bool(call.isAggregate)
         writer.raw(",\"error\":")
         writer.bool(call.isError)
+        writer.raw("}")
+    }
+
+    /// Scores as one object, `{"name": value, …}` (EvalGuard's, Braintrust's and DeepRails' shape).
+    public static func scores(_ scores: [Score], into writer: inout JSONWriter) {
+        writer.raw("{")
+        for (index, score) in scores.enumerated() {
+            if index > 0 { writer.raw(",") }
+            writer.key(score.name)
+            writer.number(score.value)
+        }
         writer.raw("}")
     }
 
@@ -132,7 +139,7 @@ public enum LLMCallJSON {
                 for (callIndex, call) in message.toolCalls.enumerated() {
                     if callIndex > 0 { writer.raw(",") }
                     writer.raw("{\"id\":")
-                    optional(call.id, &writer)
+                    writer.string(orNull: call.id)
                     writer.raw(",\"name\":")
                     writer.string(call.name)
                     writer.raw(",\"arguments\":")
@@ -182,17 +189,8 @@ public enum LLMCallJSON {
         writer.raw("}")
     }
 
-    private static func optional(_ value: String?, _ writer: inout JSONWriter) {
-        if let value { writer.string(value) } else { writer.null() }
-    }
 
-    private static func optional(_ value: Int?, _ writer: inout JSONWriter) {
-        if let value { writer.number(value) } else { writer.null() }
-    }
 
-    private static func optional(_ value: Double?, _ writer: inout JSONWriter) {
-        if let value { writer.number(value) } else { writer.null() }
-    }
 
     public struct DecodeError: Error, CustomStringConvertible {
         public var description: String

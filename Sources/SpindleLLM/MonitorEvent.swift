@@ -101,13 +101,9 @@ public struct MonitorEvent: Sendable {
         writer.string(prompt)
         writer.raw(",\"output\":")
         writer.string(response)
-        writer.raw(",\"scores\":{")
-        for (index, score) in call.scores.enumerated() {
-            if index > 0 { writer.raw(",") }
-            writer.key(score.name)
-            writer.number(score.value)
-        }
-        writer.raw("},\"latencyMs\":")
+        writer.raw(",\"scores\":")
+        LLMCallJSON.scores(call.scores, into: &writer)
+        writer.raw(",\"latencyMs\":")
         writer.number(call.latencyMs)
         writer.raw(",\"costUsd\":")
         number(call.cost.usd, &writer)

@@ -124,6 +124,19 @@ public struct JSONWriter: Sendable {
 
     public mutating func null() { raw("null") }
 
+    /// The value, or `null` when there is none.
+    public mutating func string(orNull value: String?) {
+        if let value { string(value) } else { null() }
+    }
+
+    public mutating func number(orNull value: Int?) {
+        if let value { number(value) } else { null() }
+    }
+
+    public mutating func number(orNull value: Double?) {
+        if let value { number(value) } else { null() }
+    }
+
     /// Writes `value` as JSON.
     public mutating func value(_ value: JSONValue) {
         switch value {

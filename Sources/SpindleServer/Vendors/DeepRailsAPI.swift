@@ -135,12 +135,8 @@ struct DeepRailsAPI: Sendable {
         writer.string(VendorSpan.iso8601(createdAt))
         writer.raw(",\"evaluation_status\":")
         writer.string(scores.isEmpty ? "pending" : "completed")
-        writer.raw(",\"evaluation_results\":{")
-        for (index, score) in scores.enumerated() {
-            if index > 0 { writer.raw(",") }
-            writer.key(score.name)
-            writer.number(score.value)
-        }
-        writer.raw("}}")
+        writer.raw(",\"evaluation_results\":")
+        LLMCallJSON.scores(scores, into: &writer)
+        writer.raw("}")
     }
 }
