@@ -73,6 +73,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
+        // Forwarding upstream from the outbox: OTLP/HTTP and the vendor APIs, with retries and dead letters.
+        .target(
+            name: "SpindleForward",
+            dependencies: [
+                "SpindleStore", "SpindleCodec", "SpindleModel", "SpindleExport", "SpindleLLM",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         // OTLP/gRPC receiver (grpc-swift-2 with its NIO HTTP/2 transport; raw-bytes messages).
         .target(
             name: "SpindleGRPC",
@@ -101,7 +113,7 @@ let package = Package(
             name: "SpindleCLI",
             dependencies: [
                 "SpindleServer", "SpindleGRPC", "SpindleStore", "SpindleCodec", "SpindleModel", "SpindleExport",
-                "SpindleTree", "SpindleLLM",
+                "SpindleTree", "SpindleLLM", "SpindleForward",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

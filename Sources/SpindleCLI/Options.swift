@@ -89,3 +89,5 @@ struct RateLimit: ExpressibleByArgument, CustomStringConvertible {
 
     var description: String { "\(perSecond)/s" }
 }
+
+extension OutboxOverflow: ExpressibleByArgument {}

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import ServiceLifecycle
+import SpindleForward
 import SpindleGRPC
 import SpindleLLM
 import SpindleServer
@@ -60,6 +61,23 @@ struct Serve: AsyncParsableCommand {
         help: ArgumentHelp("Find and normalize LLM calls in incoming spans.", valueName: "on|off"))
     var llmExtraction: Switch = .on
 
+    @Option(
+        name: .customLong("forward"),
+        help: ArgumentHelp(
+            "Forward to an upstream (repeatable): otlp-http=URL, braintrust=URL,project-id=ID, evalguard=URL,project-id=UUID, basalt=URL, deeprails=URL,monitor=ID; options ,key-env=VAR ,header:NAME=VALUE ,project=P ,service=S ,llm-only ,max-items=N ,max-bytes=N ,max-delay=200ms ,concurrency=N ,encoding=json ,name=NAME.",
+            valueName: "kind=url[,options]"))
+    var forward: [String] = []
+
+    @Option(
+        name: .customLong("outbox-max-bytes"),
+        help: ArgumentHelp("Undelivered data kept for the exporters; past it, see --outbox-full.", valueName: "bytes"))
+    var outboxMaxBytes: ByteCount = ByteCount(bytes: 1 << 30)
+
+    @Option(
+        name: .customLong("outbox-full"),
+        help: ArgumentHelp("block: ingest answers 503 with Retry-After until the exporters catch up; drop-oldest: skip the oldest undelivered data (counted).", valueName: "block|drop-oldest"))
+    var outboxFull: OutboxOverflow = .block
+
     @Flag(help: "Allow binding a non-loopback address without any API key (auth off). Not for networks you do not trust.")
     var insecure = false
 
@@ -87,12 +105,27 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--prices: \(error)")
         }
         let extractor = llmExtraction == .on ? LLMExtractor(prices: priceTable) : nil
+        let exporters: [ExporterConfiguration]
+        do {
+            exporters = try forward.map { text throws(ExporterConfiguration.ParseError) in try ExporterConfiguration(forward: text) }
+        } catch {
+            throw ValidationError(error.description)
+        }
+        if Set(exporters.map(\.name)).count != exporters.count {
+            throw ValidationError("two --forward exporters have the same name; give one ,name=NAME")
+        }
 
         let store: SpanStore
         do {
             store = try SpanStore(
                 path: database.db,
-                options: StoreOptions(durability: durability, maxQueuedBytes: maxQueue.bytes, llmExtractor: extractor),
+                options: {
+                    var options = StoreOptions(durability: durability, maxQueuedBytes: maxQueue.bytes, llmExtractor: extractor)
+                    options.recordsOutbox = !exporters.isEmpty
+                    options.outboxMaxBytes = outboxMaxBytes.bytes
+                    options.outboxOverflow = outboxFull
+                    return options
+                }(),
                 logger: Logger(label: "spindle.store"))
         } catch {
             throw ValidationError("cannot open the database at \(database.db): \(error)")
@@ -110,8 +143,12 @@ struct Serve: AsyncParsableCommand {
 
         // Services stop in reverse order: the listeners first, then the store commits and closes.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: StoreService(store: store, logger: Logger(label: "spindle.store"))), .init(service: application),
+            .init(service: StoreService(store: store, logger: Logger(label: "spindle.store"))),
         ]
+        if !exporters.isEmpty {
+            services.append(.init(service: ForwardService(store: store, exporters: exporters, logger: Logger(label: "spindle.forward"))))
+        }
+        services.append(.init(service: application))
         if case .address(let address) = grpc {
             services.append(
                 .init(

@@ -1,7 +1,8 @@
 import Foundation
 public import SpindleCodec
-import SpindleLLM
+public import SpindleLLM
 import SpindleModel
+public import SpindleStore
 
 /// A Braintrust project-logs insert body, `{"events":[...]}`, one row per span: the span's ids as the
 /// row's tree (`span_id`, `root_span_id`, `span_parents`), its timing in `metrics`, its name and kind in
@@ -15,58 +16,61 @@ public enum BraintrustExport {
         var first = true
         for document in documents {
             for node in document.tree.depthFirst {
-                let stored = document.span(node)
-                let span = stored.span
                 if !first { writer.raw(",") }
                 first = false
-                writer.raw("{\"id\":")
-                // A row that came in through the Braintrust API keeps its row id.
-                writer.string(span.attributes[key: "braintrust.id"]?.stringValue ?? stored.treeSpanID)
-                writer.raw(",")
-                SpanJSON.treeIdentity(stored, into: &writer)
-                writer.raw(",\"created\":")
-                writer.string(iso8601(span.startTimeUnixNano))
-                let call = document.llmCall(node)
-                writer.raw(",\"span_attributes\":{\"name\":")
-                writer.string(span.name)
-                writer.raw(",\"type\":")
-                writer.string(call.map { $0.isAggregate ? "task" : "llm" } ?? "task")
-                writer.raw("},\"metrics\":{\"start\":")
-                writer.number(Double(span.startTimeUnixNano) / 1e9)
-                writer.raw(",\"end\":")
-                writer.number(Double(span.endTimeUnixNano) / 1e9)
-                if let call, !call.isAggregate { tokenMetrics(call.tokens, into: &writer) }
-                writer.raw("}")
-                if let call {
-                    writer.raw(",\"input\":")
-                    messages(call.input, into: &writer)
-                    writer.raw(",\"output\":")
-                    messages(call.output, into: &writer)
-                    if !call.scores.isEmpty {
-                        writer.raw(",\"scores\":")
-                        LLMCallJSON.scores(call.scores, into: &writer)
-                    }
-                }
-                var metadata = span.attributes + stored.resource.attributes.map { Attribute("resource." + $0.key, $0.value) }
-                if let call {
-                    if let model = call.model { metadata.append(Attribute("model", .string(model))) }
-                    if let provider = call.provider { metadata.append(Attribute("provider", .string(provider))) }
-                    if let value = call.parameters.temperature { metadata.append(Attribute("temperature", .double(value))) }
-                    if let value = call.parameters.topP { metadata.append(Attribute("top_p", .double(value))) }
-                    if let value = call.parameters.maxTokens { metadata.append(Attribute("max_tokens", .int(Int64(value)))) }
-                    if let cost = call.cost.usd { metadata.append(Attribute("cost_usd", .double(cost))) }
-                }
-                writer.raw(",\"metadata\":")
-                SpanJSON.attributes(metadata, into: &writer)
-                if span.status.code == .error {
-                    writer.raw(",\"error\":")
-                    writer.string(span.status.message.isEmpty ? "error" : span.status.message)
-                }
-                writer.raw("}")
+                row(document.span(node), call: document.llmCall(node), into: &writer)
             }
         }
         writer.raw("]}")
         return writer.bytes
+    }
+
+    /// One span as a row.
+    public static func row(_ stored: StoredSpan, call: LLMCall?, into writer: inout JSONWriter) {
+        let span = stored.span
+        writer.raw("{\"id\":")
+        // A row that came in through the Braintrust API keeps its row id.
+        writer.string(span.attributes[key: "braintrust.id"]?.stringValue ?? stored.treeSpanID)
+        writer.raw(",")
+        SpanJSON.treeIdentity(stored, into: &writer)
+        writer.raw(",\"created\":")
+        writer.string(iso8601(span.startTimeUnixNano))
+        writer.raw(",\"span_attributes\":{\"name\":")
+        writer.string(span.name)
+        writer.raw(",\"type\":")
+        writer.string(call.map { $0.isAggregate ? "task" : "llm" } ?? "task")
+        writer.raw("},\"metrics\":{\"start\":")
+        writer.number(Double(span.startTimeUnixNano) / 1e9)
+        writer.raw(",\"end\":")
+        writer.number(Double(span.endTimeUnixNano) / 1e9)
+        if let call, !call.isAggregate { tokenMetrics(call.tokens, into: &writer) }
+        writer.raw("}")
+        if let call {
+            writer.raw(",\"input\":")
+            messages(call.input, into: &writer)
+            writer.raw(",\"output\":")
+            messages(call.output, into: &writer)
+            if !call.scores.isEmpty {
+                writer.raw(",\"scores\":")
+                LLMCallJSON.scores(call.scores, into: &writer)
+            }
+        }
+        var metadata = span.attributes + stored.resource.attributes.map { Attribute("resource." + $0.key, $0.value) }
+        if let call {
+            if let model = call.model { metadata.append(Attribute("model", .string(model))) }
+            if let provider = call.provider { metadata.append(Attribute("provider", .string(provider))) }
+            if let value = call.parameters.temperature { metadata.append(Attribute("temperature", .double(value))) }
+            if let value = call.parameters.topP { metadata.append(Attribute("top_p", .double(value))) }
+            if let value = call.parameters.maxTokens { metadata.append(Attribute("max_tokens", .int(Int64(value)))) }
+            if let cost = call.cost.usd { metadata.append(Attribute("cost_usd", .double(cost))) }
+        }
+        writer.raw(",\"metadata\":")
+        SpanJSON.attributes(metadata, into: &writer)
+        if span.status.code == .error {
+            writer.raw(",\"error\":")
+            writer.string(span.status.message.isEmpty ? "error" : span.status.message)
+        }
+        writer.raw("}")
     }
 
     /// Braintrust's token metric names.
@@ -116,7 +120,7 @@ public enum BraintrustExport {
         writer.raw("]")
     }
 
-    static func iso8601(_ nanos: UInt64) -> String {
+    public static func iso8601(_ nanos: UInt64) -> String {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return formatter.string(from: Date(timeIntervalSince1970: Double(nanos) / 1e9))

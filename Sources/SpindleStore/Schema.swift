@@ -144,6 +144,39 @@ enum Schema {
             PRIMARY KEY (project, row_id)
         ) WITHOUT ROWID;
         """,
+        // 5: forwarding. Every committed request that stored spans adds one outbox row naming the span rows it
+        // stored, in the same transaction; each exporter keeps a cursor into the outbox (everything up to it
+        // is delivered or dead-lettered), so an acknowledged span is always delivered or still pending.
+        """
+        CREATE TABLE outbox (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,    -- never reused, so cursors only move forward
+            first_span_row INTEGER NOT NULL,
+            last_span_row INTEGER NOT NULL,
+            span_count INTEGER NOT NULL,
+            bytes INTEGER NOT NULL,                   -- encoded size, for the outbox size cap
+            created_unix_nano INTEGER NOT NULL
+        );
+        CREATE TABLE exporter_state (
+            exporter TEXT PRIMARY KEY,
+            delivered_through INTEGER NOT NULL,       -- outbox seq
+            delivered_spans INTEGER NOT NULL DEFAULT 0,
+            batches INTEGER NOT NULL DEFAULT 0,
+            retries INTEGER NOT NULL DEFAULT 0,
+            dead_lettered INTEGER NOT NULL DEFAULT 0,
+            dropped INTEGER NOT NULL DEFAULT 0
+        ) WITHOUT ROWID;
+        CREATE TABLE dead_letters (
+            id INTEGER PRIMARY KEY,
+            exporter TEXT NOT NULL,
+            first_span_row INTEGER NOT NULL,
+            last_span_row INTEGER NOT NULL,
+            span_count INTEGER NOT NULL,
+            status TEXT NOT NULL,                     -- e.g. "HTTP 400"
+            body TEXT,
+            failed_unix_nano INTEGER NOT NULL,
+            retry INTEGER NOT NULL DEFAULT 0          -- 1: spindle outbox retry asked for it again
+        );
+        """,
     ]
 
     static var currentVersion: Int { migrations.count }

@@ -20,6 +20,11 @@ public struct StoreOptions: Sendable {
     public var retryAfterSeconds: Int
     /// Finds LLM calls in incoming spans (stored in `llm_calls`); nil turns extraction off.
     public var llmExtractor: LLMExtractor?
+    /// Record committed requests in the outbox, for forwarding.
+    public var recordsOutbox = false
+    /// With `recordsOutbox`: undelivered bytes past which `outboxOverflow` applies (nil: no cap).
+    public var outboxMaxBytes: Int? = nil
+    public var outboxOverflow: OutboxOverflow = .block
 
     public init(
         durability: Durability = .normal, maxQueuedBytes: Int = 64 << 20, maxSpansPerTransaction: Int = 50_000,
@@ -77,6 +82,7 @@ public final class SpanStore: Sendable {
     public let path: String
     public let options: StoreOptions
     private let queue: WriteQueue
+    let outboxGauge = OutboxGauge()
 
     /// Opens (creating and migrating as needed) the database at `path` and starts the writer thread.
     public init(path: String, options: StoreOptions = StoreOptions(), logger: Logger = Logger(label: "spindle.store"))
@@ -90,7 +96,11 @@ public final class SpanStore: Sendable {
         try connection.execute("PRAGMA temp_store = MEMORY")
         // Checkpoint every ~16 MiB of WAL rather than 4 MiB: hot index pages are copied back less often.
         try connection.execute("PRAGMA wal_autocheckpoint = 4096")
-        let writer = try SpanWriter(connection: connection, extractor: options.llmExtractor)
+        let writer = try SpanWriter(
+            connection: connection, extractor: options.llmExtractor, recordsOutbox: options.recordsOutbox,
+            gauge: outboxGauge, outboxMaxBytes: options.outboxMaxBytes, overflow: options.outboxOverflow)
+        let pending = try writer.pendingOutboxBytes()
+        outboxGauge.pendingBytes.withLock { $0 = Int(pending) }
         queue = WriteQueue(writer: writer, options: options, logger: logger)
         logger.info(
             "store open",
@@ -115,6 +125,12 @@ public final class SpanStore: Sendable {
                 return update
             })
         if box.batch.spanCount == 0 && updates.isEmpty { return WriteResult() }
+        // The outbox cap, `block` policy: refuse new data until the exporters catch up.
+        if options.recordsOutbox, options.outboxOverflow == .block, let cap = options.outboxMaxBytes,
+            outboxGauge.pendingBytes.withLock({ $0 }) > cap
+        {
+            throw .overloaded(retryAfterSeconds: options.retryAfterSeconds)
+        }
         let result: Result<WriteResult, StoreError> = await withCheckedContinuation { continuation in
             queue.enqueue(box) { continuation.resume(returning: $0) }
         }
@@ -135,6 +151,15 @@ public final class SpanStore: Sendable {
 
     /// What the writer has committed since the store was opened.
     public var writeTotals: WriteTotals { queue.writeTotals }
+
+    /// Runs control writes (forwarding state) in the writer's next transaction; returns once committed.
+    func control(_ writes: [@Sendable (SpanWriter) throws -> Void]) async throws(StoreError) {
+        let box = BatchBox(EncodedBatch.empty, control: writes)
+        let result: Result<WriteResult, StoreError> = await withCheckedContinuation { continuation in
+            queue.enqueue(box) { continuation.resume(returning: $0) }
+        }
+        _ = try result.get()
+    }
 
     /// Records prompt versions as known (before any call used them); returns once committed.
     public func register(_ prompts: [PromptReference], project: String) async throws(StoreError) {
@@ -158,11 +183,24 @@ final class BatchBox: @unchecked Sendable {
     var updates: [RowUpdate]
     /// Prompt versions registered without a call (`POST /api/v1/prompts`), with the project.
     var prompts: [(project: String, prompt: PromptReference)]
-    init(_ batch: EncodedBatch, updates: [RowUpdate] = [], prompts: [(project: String, prompt: PromptReference)] = []) {
+    /// Small writes of the forwarder (cursors, dead letters), run in the writer's transaction.
+    var control: [@Sendable (SpanWriter) throws -> Void]
+    init(
+        _ batch: EncodedBatch, updates: [RowUpdate] = [], prompts: [(project: String, prompt: PromptReference)] = [],
+        control: [@Sendable (SpanWriter) throws -> Void] = []
+    ) {
         self.batch = batch
         self.updates = updates
         self.prompts = prompts
+        self.control = control
     }
+}
+
+/// A value bound into a control write.
+enum SQLiteValue: Sendable {
+    case int(Int64)
+    case text(String)
+    case null
 }
 
 /// A change to a row stored through the Braintrust API, found by its row id and applied on the writer

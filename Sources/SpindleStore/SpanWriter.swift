@@ -27,9 +27,25 @@ final class SpanWriter {
     private var promptVersionIDs: [PromptVersionKey: Int64] = [:]
     private var isClosed = false
 
-    init(connection: SQLiteConnection, extractor: LLMExtractor? = nil) throws(SQLiteError) {
+    /// Whether committed requests are recorded in the outbox (forwarding is on).
+    private let recordsOutbox: Bool
+    /// The span rows the current request stored: first, last, count, encoded bytes.
+    private var storedRows: (first: Int64, last: Int64, count: Int, bytes: Int)?
+
+    private let gauge: OutboxGauge
+    private let outboxMaxBytes: Int?
+    private let overflow: OutboxOverflow
+
+    init(
+        connection: SQLiteConnection, extractor: LLMExtractor? = nil, recordsOutbox: Bool = false,
+        gauge: OutboxGauge = OutboxGauge(), outboxMaxBytes: Int? = nil, overflow: OutboxOverflow = .block
+    ) throws(SQLiteError) {
         self.connection = connection
         self.extractor = extractor
+        self.recordsOutbox = recordsOutbox
+        self.gauge = gauge
+        self.outboxMaxBytes = outboxMaxBytes
+        self.overflow = overflow
         insertRow = try connection.prepare(
             "INSERT OR REPLACE INTO braintrust_rows (project, row_id, span_row) VALUES (?1, ?2, ?3)")
         insertSpan = try connection.prepare(
@@ -107,6 +123,7 @@ final class SpanWriter {
             var results: [WriteResult] = []
             results.reserveCapacity(batches.count)
             for box in batches {
+                storedRows = nil
                 var result = try write(box.batch)
                 var touched: Set<[String]> = []
                 for update in box.updates {
@@ -117,6 +134,23 @@ final class SpanWriter {
                 for key in touched { try recomputeSummary(project: key[0], rootSpanID: key[1]) }
                 let now = UInt64(Date().timeIntervalSince1970 * 1e9)
                 for (project, prompt) in box.prompts { _ = try promptVersionID(prompt, project: project, at: now) }
+                if recordsOutbox, let stored = storedRows {
+                    let outbox = try cached(
+                        """
+                        INSERT INTO outbox (first_span_row, last_span_row, span_count, bytes, created_unix_nano)
+                        VALUES (?1, ?2, ?3, ?4, ?5)
+                        """)
+                    outbox.bind(1, stored.first)
+                    outbox.bind(2, stored.last)
+                    outbox.bind(3, stored.count)
+                    outbox.bind(4, stored.bytes)
+                    outbox.bind(5, now)
+                    try outbox.step()
+                    outbox.reset()
+                    gauge.pendingBytes.withLock { $0 += stored.bytes }
+                    if overflow == .dropOldest, let cap = outboxMaxBytes { try dropOldest(over: cap) }
+                }
+                for control in box.control { try run(control) }
                 results.append(result)
             }
             try commit.step()
@@ -169,6 +203,15 @@ final class SpanWriter {
                 try statement.withText(13, record.attributes) { () throws(SQLiteError) in _ = try statement.step() }
                 if connection.changes == 1 {
                     result.stored += 1
+                    let row = connection.lastInsertRowID
+                    if let previous = storedRows {
+                        storedRows = (
+                            min(previous.first, row), max(previous.last, row), previous.count + 1,
+                            previous.bytes + record.encodedSize
+                        )
+                    } else {
+                        storedRows = (row, row, 1, record.encodedSize)
+                    }
                     if let rowID = record.rowID {
                         let spanRow = connection.lastInsertRowID
                         insertRow.bind(1, project)
@@ -450,8 +493,65 @@ final class SpanWriter {
 
     private var statements: [String: SQLiteStatement] = [:]
 
+    /// Runs `sql` with `values` bound in order (control writes: exporter cursors, dead letters).
+    func run(_ sql: String, _ values: [SQLiteValue]) throws(SQLiteError) {
+        let statement = try cached(sql)
+        for (index, value) in values.enumerated() {
+            let position = Int32(index + 1)
+            switch value {
+            case .int(let int): statement.bind(position, int)
+            case .text(let text): statement.bind(position, text)
+            case .null: statement.bindNull(position)
+            }
+        }
+        defer { statement.reset() }
+        try statement.step()
+    }
+
+    /// `drop-oldest`: moves every exporter past the oldest undelivered requests until the outbox fits.
+    private func dropOldest(over cap: Int) throws(SQLiteError) {
+        while gauge.pendingBytes.withLock({ $0 }) > cap {
+            let oldest = try cached(
+                """
+                SELECT seq, span_count FROM outbox
+                WHERE seq > (SELECT coalesce(min(delivered_through), 0) FROM exporter_state) ORDER BY seq LIMIT 1
+                """)
+            guard try oldest.step() else {
+                oldest.reset()
+                return
+            }
+            let seq = oldest.int64(0)
+            let spans = oldest.int64(1)
+            oldest.reset()
+            try run(
+                """
+                UPDATE exporter_state SET dropped = dropped + ?2, delivered_through = ?1 WHERE delivered_through < ?1
+                """, [.int(seq), .int(spans)])
+            try pruneOutbox(gauge: gauge)
+        }
+    }
+
+    private func run(_ control: @Sendable (SpanWriter) throws -> Void) throws(SQLiteError) {
+        do {
+            try control(self)
+        } catch let error as SQLiteError {
+            throw error
+        } catch {
+            throw SQLiteError(code: 0, message: "\(error)")
+        }
+    }
+
+    /// Bytes of the outbox rows some exporter has not passed yet.
+    func pendingOutboxBytes() throws(SQLiteError) -> Int64 {
+        let statement = try cached(
+            "SELECT coalesce(sum(bytes), 0) FROM outbox WHERE seq > (SELECT coalesce(min(delivered_through), 0) FROM exporter_state)")
+        defer { statement.reset() }
+        _ = try statement.step()
+        return statement.int64(0)
+    }
+
     /// Statements for rare work (row updates), prepared on first use.
-    private func cached(_ sql: String) throws(SQLiteError) -> SQLiteStatement {
+    func cached(_ sql: String) throws(SQLiteError) -> SQLiteStatement {
         if let statement = statements[sql] { return statement }
         let statement = try connection.prepare(sql)
         statements[sql] = statement

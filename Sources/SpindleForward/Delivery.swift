@@ -1,0 +1,134 @@
+import AsyncHTTPClient
+import CompressNIO
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// How one batch ended.
+enum DeliveryOutcome: Sendable {
+    case delivered(retries: Int)
+    /// Refused for good: these items, with the status and answer.
+    case refused(items: Range<Int>, status: String, body: String?, retries: Int)
+}
+
+/// Sends a batch and sees it through: retries with exponential backoff and jitter on connection errors,
+/// 408, 429, 5xx (honouring `Retry-After` in seconds or as an HTTP date); 413 splits the batch in halves;
+/// other 4xx refuse it for good (a dead letter). Retries go on until delivery or shutdown: what Spindle
+/// acknowledged is never given up silently.
+struct Delivery: Sendable {
+    let client: HTTPClient
+    let exporter: ExporterConfiguration
+    let bearer: String?
+    let logger: Logger
+    var initialBackoff: Duration = .milliseconds(200)
+    var maxBackoff: Duration = .seconds(30)
+
+    /// Delivers `items` (as the payload builds them); the outcomes of the parts that were refused.
+    func deliver(_ items: [ForwardItem]) async throws -> [DeliveryOutcome] {
+        try await deliver(items, range: 0..<items.count)
+    }
+
+    private func deliver(_ all: [ForwardItem], range: Range<Int>, retriedBefore: Int = 0) async throws -> [DeliveryOutcome] {
+        let items = Array(all[range])
+        var retries = retriedBefore
+        var outcomes: [DeliveryOutcome] = []
+        for request in Payload.requests(items, for: exporter) {
+            var attempt = 0
+            while true {
+                try Task.checkCancellation()
+                let result = await send(request)
+                switch result {
+                case .success((let status, _)) where (200..<300).contains(status):
+                    break
+                case .success((413, _)) where range.count > 1:
+                    // Too large for the upstream: the halves go separately (ids stay the same).
+                    let middle = range.lowerBound + range.count / 2
+                    logger.info(
+                        "upstream said 413; splitting the batch", metadata: ["exporter": "\(exporter.name)", "items": "\(range.count)"])
+                    return try await deliver(all, range: range.lowerBound..<middle, retriedBefore: retries + 1)
+                        + deliver(all, range: middle..<range.upperBound)
+                case .success((let status, let answer)) where Self.isRetryable(status):
+                    attempt += 1
+                    retries += 1
+                    let wait = answer.retryAfter ?? backoff(attempt)
+                    logger.notice(
+                        "upstream busy; retrying",
+                        metadata: ["exporter": "\(exporter.name)", "status": "\(status)", "in": "\(wait)"])
+                    try await Task.sleep(for: wait)
+                    continue
+                case .success((let status, let answer)):
+                    logger.warning(
+                        "upstream refused a batch; kept as a dead letter",
+                        metadata: ["exporter": "\(exporter.name)", "status": "\(status)", "items": "\(range.count)"])
+                    outcomes.append(.refused(items: range, status: "HTTP \(status)", body: answer.body, retries: retries))
+                    return outcomes
+                case .failure(let error):
+                    attempt += 1
+                    retries += 1
+                    let wait = backoff(attempt)
+                    logger.notice(
+                        "upstream unreachable; retrying", metadata: ["exporter": "\(exporter.name)", "error": "\(error)", "in": "\(wait)"])
+                    try await Task.sleep(for: wait)
+                    continue
+                }
+                break
+            }
+        }
+        outcomes.append(.delivered(retries: retries))
+        return outcomes
+    }
+
+    static func isRetryable(_ status: Int) -> Bool { status == 408 || status == 429 || (500...599).contains(status) }
+
+    /// `initialBackoff × 2^(attempt-1)`, capped, times a random factor in [0.5, 1) so clients spread out.
+    func backoff(_ attempt: Int) -> Duration {
+        let exponent = min(attempt - 1, 20)
+        let base = min(initialBackoff * (1 << exponent), maxBackoff)
+        return base * Double.random(in: 0.5..<1)
+    }
+
+    struct Answer: Sendable {
+        var body: String?
+        var retryAfter: Duration?
+    }
+
+    private func send(_ request: UpstreamRequest) async -> Result<(Int, Answer), Error>
+    {
+        var http = HTTPClientRequest(url: request.url.absoluteString)
+        http.method = .POST
+        var body = ByteBuffer(bytes: request.body)
+        if exporter.kind == .otlpHTTP {
+            http.headers.add(name: "Content-Type", value: exporter.json ? "application/json" : "application/x-protobuf")
+            if let compressed = try? body.compress(with: .gzip()) {
+                body = compressed
+                http.headers.add(name: "Content-Encoding", value: "gzip")
+            }
+        } else {
+            http.headers.add(name: "Content-Type", value: "application/json")
+        }
+        if let bearer { http.headers.add(name: "Authorization", value: "Bearer \(bearer)") }
+        for header in exporter.headers { http.headers.add(name: header.name, value: header.value) }
+        http.body = .bytes(body)
+        do {
+            let response = try await client.execute(http, timeout: .seconds(30))
+            let text = try await response.body.collect(upTo: 64 << 10)
+            let answer = Answer(
+                body: String(buffer: text), retryAfter: response.headers.first(name: "Retry-After").flatMap(Self.retryAfter))
+            return .success((Int(response.status.code), answer))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// `Retry-After` as seconds or as an HTTP date.
+    static func retryAfter(_ value: String) -> Duration? {
+        if let seconds = Int(value.trimmingCharacters(in: .whitespaces)), seconds >= 0 { return .seconds(seconds) }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        guard let date = formatter.date(from: value) else { return nil }
+        return .milliseconds(max(0, Int(date.timeIntervalSinceNow * 1000)))
+    }
+}

@@ -1,0 +1,177 @@
+import AsyncHTTPClient
+import Foundation
+public import Logging
+public import ServiceLifecycle
+import SpindleLLM
+import SpindleModel
+public import SpindleStore
+
+/// Forwards what the outbox holds to every configured exporter, each in its own loop: read the requests
+/// after its cursor, batch their spans (by count, bytes and delay), send (several batches at once where
+/// the upstream allows), keep refused batches as dead letters, and move the cursor past what is done.
+/// A crash or stop leaves the cursor where delivery was confirmed: what was not is sent again.
+public struct ForwardService: Service {
+    let store: SpanStore
+    let exporters: [ExporterConfiguration]
+    let logger: Logger
+    /// How often an idle exporter looks at the outbox.
+    let pollInterval: Duration
+
+    public init(store: SpanStore, exporters: [ExporterConfiguration], logger: Logger, pollInterval: Duration = .milliseconds(50)) {
+        self.store = store
+        self.exporters = exporters
+        self.logger = logger
+        self.pollInterval = pollInterval
+    }
+
+    public func run() async throws {
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        for exporter in exporters { try await store.registerExporter(exporter.name) }
+        await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { group in
+                for exporter in exporters {
+                    let bearer = exporter.keyEnvironment.flatMap { ProcessInfo.processInfo.environment[$0] }
+                    let delivery = Delivery(client: client, exporter: exporter, bearer: bearer, logger: logger)
+                    group.addTask { await loop(exporter, delivery) }
+                }
+            }
+        }
+        try await client.shutdown()
+    }
+
+    private func loop(_ exporter: ExporterConfiguration, _ delivery: Delivery) async {
+        logger.info("forwarding", metadata: ["exporter": "\(exporter.name)", "url": "\(exporter.url)"])
+        let readers = ReaderPool(store: store, capacity: 1)
+        while !Task.isCancelled {
+            do {
+                let sent = try await forwardOnce(exporter, delivery, readers)
+                if !sent { try await Task.sleep(for: pollInterval) }
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.error("forwarding failed; trying again", metadata: ["exporter": "\(exporter.name)", "error": "\(error)"])
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+
+    /// One round: dead letters asked for again, then the next wave of batches. False when there was nothing.
+    private func forwardOnce(_ exporter: ExporterConfiguration, _ delivery: Delivery, _ readers: ReaderPool) async throws
+        -> Bool
+    {
+        // Dead letters that `spindle outbox retry` asked for.
+        let retries = try readers.withReader { try $0.deadLetters(exporter: exporter.name, retryOnly: true) }
+        for letter in retries {
+            let items = try load(exporter, readers, rows: letter.firstSpanRow...letter.lastSpanRow)
+            let outcomes = try await delivery.deliver(items)
+            try await store.forgetDeadLetter(id: letter.id)
+            try await record(exporter, items, outcomes)
+        }
+
+        guard let cursor = try readers.withReader({ try $0.deliveredThrough(exporter: exporter.name) }) else { return false }
+        var entries = try readers.withReader { try $0.outbox(after: cursor, limit: 10_000) }
+        guard let oldest = entries.first else { return !retries.isEmpty }
+        // Wait for a fuller batch, up to max-delay after the oldest request arrived.
+        let pendingSpans = entries.reduce(0) { $0 + $1.spanCount }
+        let age = Duration.nanoseconds(Int64(UInt64(Date().timeIntervalSince1970 * 1e9) &- oldest.createdUnixNano))
+        if pendingSpans < exporter.maxItems * exporter.concurrency && age < exporter.maxDelay {
+            try await Task.sleep(for: exporter.maxDelay - age)
+            entries = try readers.withReader { try $0.outbox(after: cursor, limit: 10_000) }
+        }
+        // One wave: whole requests, in order, up to `concurrency` batches' worth.
+        let items = try load(exporter, readers, rows: entries.first!.firstSpanRow...entries.last!.lastSpanRow)
+        var waveItems: [ForwardItem] = []
+        var last = cursor
+        var index = items.startIndex
+        for entry in entries {
+            var end = index
+            while end < items.endIndex && items[end].row <= entry.lastSpanRow { end += 1 }
+            if !waveItems.isEmpty && waveItems.count + (end - index) > exporter.maxItems * exporter.concurrency { break }
+            waveItems += items[index..<end]
+            index = end
+            last = entry.seq
+        }
+        var batches: [[ForwardItem]] = []
+        var current: [ForwardItem] = []
+        var currentBytes = 0
+        for item in waveItems {
+            let size = Payload.size(item)
+            if !current.isEmpty && (current.count >= exporter.maxItems || currentBytes + size > exporter.maxBytes) {
+                batches.append(current)
+                current = []
+                currentBytes = 0
+            }
+            current.append(item)
+            currentBytes += size
+        }
+        if !current.isEmpty { batches.append(current) }
+        // At most `concurrency` in flight; the cursor moves only once the whole wave is through.
+        let outcomes = try await withThrowingTaskGroup(of: ([ForwardItem], [DeliveryOutcome]).self) { group in
+            var all: [([ForwardItem], [DeliveryOutcome])] = []
+            var running = 0
+            for batch in batches {
+                if running == exporter.concurrency, let done = try await group.next() {
+                    all.append(done)
+                    running -= 1
+                }
+                group.addTask { (batch, try await delivery.deliver(batch)) }
+                running += 1
+            }
+            for try await done in group { all.append(done) }
+            return all
+        }
+        let wave = batches
+        var delivered = 0
+        var retried = 0
+        for (batch, results) in outcomes {
+            let refused = try await deadLetters(exporter, batch, results)
+            delivered += batch.count - refused
+            retried += results.reduce(0) { total, outcome in
+                switch outcome {
+                case .delivered(let retries): return total + retries
+                case .refused(_, _, _, let retries): return total + retries
+                }
+            }
+        }
+        try await store.recordDelivery(
+            exporter: exporter.name, through: last, spans: delivered, batches: wave.count, retries: retried)
+        return true
+    }
+
+    /// Keeps the refused parts as dead letters; returns how many items they held.
+    private func deadLetters(_ exporter: ExporterConfiguration, _ batch: [ForwardItem], _ outcomes: [DeliveryOutcome])
+        async throws -> Int
+    {
+        var refused = 0
+        for case .refused(let range, let status, let body, _) in outcomes {
+            let rows = batch[range].map(\.row)
+            try await store.recordDeadLetter(
+                exporter: exporter.name, firstSpanRow: rows.min()!, lastSpanRow: rows.max()!, spanCount: range.count,
+                status: status, body: body)
+            refused += range.count
+        }
+        return refused
+    }
+
+    private func record(_ exporter: ExporterConfiguration, _ items: [ForwardItem], _ outcomes: [DeliveryOutcome]) async throws {
+        let refused = try await deadLetters(exporter, items, outcomes)
+        if let cursor = try ReaderPool(store: store, capacity: 1).withReader({ try $0.deliveredThrough(exporter: exporter.name) }) {
+            try await store.recordDelivery(exporter: exporter.name, through: cursor, spans: items.count - refused, batches: 1, retries: 0)
+        }
+    }
+
+    /// The spans of a row range that pass the exporter's filters, with their LLM calls.
+    private func load(_ exporter: ExporterConfiguration, _ readers: ReaderPool, rows: ClosedRange<Int64>) throws -> [ForwardItem] {
+        try readers.withReader { reader in
+            let spans = try reader.spans(rows: rows, withRowIDs: true)
+            let calls = try reader.llmCalls(rows: rows)
+            return spans.compactMap { stored, row -> ForwardItem? in
+                if let project = exporter.project, stored.project != project { return nil }
+                if let service = exporter.service, stored.resource.serviceName != service { return nil }
+                let call = calls[stored.treeSpanID].flatMap { $0.call(from: stored.span) }
+                if exporter.llmOnly && call == nil { return nil }
+                return ForwardItem(stored: stored, call: call, row: row)
+            }
+        }
+    }
+}

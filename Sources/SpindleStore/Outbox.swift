@@ -1,0 +1,253 @@
+import Foundation
+import Synchronization
+
+/// One committed request in the outbox: the span rows it stored.
+public struct OutboxEntry: Sendable, Hashable {
+    public var seq: Int64
+    public var firstSpanRow: Int64
+    public var lastSpanRow: Int64
+    public var spanCount: Int
+    public var bytes: Int
+    public var createdUnixNano: UInt64
+}
+
+/// What `spindle outbox` shows for one exporter.
+public struct ExporterStatus: Sendable, Hashable {
+    public var exporter: String
+    public var deliveredThrough: Int64
+    public var pendingRequests: Int
+    public var pendingSpans: Int
+    public var oldestPendingUnixNano: UInt64?
+    public var deliveredSpans: Int
+    public var batches: Int
+    public var retries: Int
+    public var deadLettered: Int
+    public var dropped: Int
+    public var deadLetters: Int
+}
+
+/// A batch an upstream refused for good (a 4xx other than 408, 413 and 429).
+public struct DeadLetter: Sendable, Hashable {
+    public var id: Int64
+    public var exporter: String
+    public var firstSpanRow: Int64
+    public var lastSpanRow: Int64
+    public var spanCount: Int
+    public var status: String
+    public var body: String?
+    public var failedUnixNano: UInt64
+    public var retry: Bool
+}
+
+/// What happens when undelivered data passes `--outbox-max-bytes`.
+public enum OutboxOverflow: String, Sendable, CaseIterable {
+    /// Ingest answers 503 with Retry-After until the exporters catch up.
+    case block
+    /// The oldest undelivered requests are skipped by every exporter (counted as dropped).
+    case dropOldest = "drop-oldest"
+}
+
+/// Undelivered outbox bytes, kept by the writer and read by every ingest request (for the cap).
+final class OutboxGauge: Sendable {
+    let pendingBytes = Mutex(0)
+}
+
+extension SpanStore {
+    /// Makes `exporter` known; a new one starts at the end of the outbox (it forwards what arrives from now on).
+    public func registerExporter(_ exporter: String) async throws(StoreError) {
+        try await control([
+            { writer in
+                try writer.run(
+                    """
+                    INSERT OR IGNORE INTO exporter_state (exporter, delivered_through)
+                    VALUES (?1, (SELECT coalesce(max(seq), 0) FROM outbox))
+                    """, [.text(exporter)])
+            }
+        ])
+    }
+
+    /// Records that everything up to outbox `seq` is delivered (or dead-lettered) for `exporter`, drops the
+    /// outbox rows every exporter is done with, and counts what was sent.
+    public func recordDelivery(exporter: String, through seq: Int64, spans: Int, batches: Int, retries: Int)
+        async throws(StoreError)
+    {
+        let gauge = outboxGauge
+        try await control([
+            { writer in
+                try writer.run(
+                    """
+                    UPDATE exporter_state SET delivered_through = max(delivered_through, ?2),
+                        delivered_spans = delivered_spans + ?3, batches = batches + ?4, retries = retries + ?5
+                    WHERE exporter = ?1
+                    """, [.text(exporter), .int(seq), .int(Int64(spans)), .int(Int64(batches)), .int(Int64(retries))])
+                try writer.pruneOutbox(gauge: gauge)
+            }
+        ])
+    }
+
+    /// Keeps a batch the upstream refused for good, with its status and answer.
+    public func recordDeadLetter(
+        exporter: String, firstSpanRow: Int64, lastSpanRow: Int64, spanCount: Int, status: String, body: String?
+    ) async throws(StoreError) {
+        try await control([
+            { writer in
+                try writer.run(
+                    """
+                    INSERT INTO dead_letters (exporter, first_span_row, last_span_row, span_count, status, body,
+                        failed_unix_nano)
+                    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                    """,
+                    [
+                        .text(exporter), .int(firstSpanRow), .int(lastSpanRow), .int(Int64(spanCount)), .text(status),
+                        body.map { .text(String($0.prefix(4096))) } ?? .null,
+                        .int(Int64(Date().timeIntervalSince1970 * 1e9)),
+                    ])
+                try writer.run(
+                    "UPDATE exporter_state SET dead_lettered = dead_lettered + ?2 WHERE exporter = ?1",
+                    [.text(exporter), .int(Int64(spanCount))])
+            }
+        ])
+    }
+
+    /// Marks an exporter's dead letters to be sent again (`spindle outbox retry`); false when it has none.
+    /// Works on the database directly, so also while a server runs.
+    public static func requestRetry(path: String, exporter: String) throws -> Int {
+        let connection = try Schema.openForWriting(path: path)
+        let statement = try connection.prepare("UPDATE dead_letters SET retry = 1 WHERE exporter = ?1 AND retry = 0")
+        statement.bind(1, exporter)
+        _ = try statement.step()
+        return Int(connection.changes)
+    }
+
+    /// Deletes an exporter's dead letters (`spindle outbox drop EXPORTER --dead`).
+    public static func dropDeadLetters(path: String, exporter: String) throws -> Int {
+        let connection = try Schema.openForWriting(path: path)
+        let statement = try connection.prepare("DELETE FROM dead_letters WHERE exporter = ?1")
+        statement.bind(1, exporter)
+        _ = try statement.step()
+        return Int(connection.changes)
+    }
+
+    /// Removes a dead letter once it has been delivered on retry.
+    public func forgetDeadLetter(id: Int64) async throws(StoreError) {
+        try await control([{ writer in try writer.run("DELETE FROM dead_letters WHERE id = ?1", [.int(id)]) }])
+    }
+
+    /// Undelivered outbox bytes (all exporters).
+    public var outboxPendingBytes: Int { outboxGauge.pendingBytes.withLock { $0 } }
+}
+
+extension SpanWriter {
+    /// Deletes the outbox rows every exporter has passed and recomputes the pending bytes.
+    func pruneOutbox(gauge: OutboxGauge) throws(SQLiteError) {
+        try run(
+            "DELETE FROM outbox WHERE seq <= (SELECT coalesce(min(delivered_through), 0) FROM exporter_state)", [])
+        gauge.pendingBytes.withLock { $0 = Int((try? pendingOutboxBytes()) ?? 0) }
+    }
+}
+
+extension StoreReader {
+    /// Outbox rows after `seq`, oldest first.
+    public func outbox(after seq: Int64, limit: Int) throws -> [OutboxEntry] {
+        let statement = try prepare(
+            """
+            SELECT seq, first_span_row, last_span_row, span_count, bytes, created_unix_nano FROM outbox
+            WHERE seq > ?1 ORDER BY seq LIMIT ?2
+            """)
+        statement.bind(1, seq)
+        statement.bind(2, limit)
+        var entries: [OutboxEntry] = []
+        while try statement.step() {
+            entries.append(
+                OutboxEntry(
+                    seq: statement.int64(0), firstSpanRow: statement.int64(1), lastSpanRow: statement.int64(2),
+                    spanCount: Int(statement.int64(3)), bytes: Int(statement.int64(4)), createdUnixNano: statement.uint64(5)))
+        }
+        return entries
+    }
+
+    /// Where an exporter is in the outbox; nil when it was never registered.
+    public func deliveredThrough(exporter: String) throws -> Int64? {
+        let statement = try prepare("SELECT delivered_through FROM exporter_state WHERE exporter = ?1")
+        statement.bind(1, exporter)
+        return try statement.step() ? statement.int64(0) : nil
+    }
+
+    /// The spans stored in rows `first...last`, in row order, with their rows (what outbox ranges hold).
+    public func spans(rows: ClosedRange<Int64>, withRowIDs: Bool) throws -> [(StoredSpan, Int64)] {
+        let statement = try prepare(
+            """
+            SELECT \(Self.spanColumns), s.id
+            FROM spans s JOIN resources r ON r.id = s.resource_id JOIN scopes sc ON sc.id = s.scope_id
+            WHERE s.id BETWEEN ?1 AND ?2 ORDER BY s.id
+            """)
+        statement.bind(1, rows.lowerBound)
+        statement.bind(2, rows.upperBound)
+        var result: [(StoredSpan, Int64)] = []
+        while try statement.step() { result.append((try storedSpan(statement), statement.int64(Self.spanColumnCount))) }
+        return result
+    }
+
+    /// The LLM figures of the spans in rows `first...last`, by span id.
+    public func llmCalls(rows: ClosedRange<Int64>) throws -> [String: StoredLLMCall] {
+        let statement = try prepare(
+            """
+            SELECT s.span_id, \(StoredLLMCall.columns)
+            FROM llm_calls c JOIN spans s ON s.id = c.span_row WHERE c.span_row BETWEEN ?1 AND ?2
+            """)
+        statement.bind(1, rows.lowerBound)
+        statement.bind(2, rows.upperBound)
+        var calls: [String: StoredLLMCall] = [:]
+        while try statement.step() {
+            let call = StoredLLMCall(spanID: statement.string(0), statement, from: 1)
+            calls[call.spanID] = call
+        }
+        return calls
+    }
+
+    /// Dead letters, oldest first; with `retryOnly`, those `spindle outbox retry` asked to send again.
+    public func deadLetters(exporter: String? = nil, retryOnly: Bool = false) throws -> [DeadLetter] {
+        let statement = try prepare(
+            """
+            SELECT id, exporter, first_span_row, last_span_row, span_count, status, body, failed_unix_nano, retry
+            FROM dead_letters WHERE (?1 IS NULL OR exporter = ?1) AND (?2 = 0 OR retry = 1) ORDER BY id
+            """)
+        statement.bind(1, exporter)
+        statement.bind(2, retryOnly ? 1 : 0)
+        var letters: [DeadLetter] = []
+        while try statement.step() {
+            letters.append(
+                DeadLetter(
+                    id: statement.int64(0), exporter: statement.string(1), firstSpanRow: statement.int64(2),
+                    lastSpanRow: statement.int64(3), spanCount: Int(statement.int64(4)), status: statement.string(5),
+                    body: statement.optionalString(6), failedUnixNano: statement.uint64(7), retry: statement.int64(8) != 0))
+        }
+        return letters
+    }
+
+    /// Per exporter: where it is, what waits, what was sent, retried, dead-lettered, dropped.
+    public func exporterStatuses() throws -> [ExporterStatus] {
+        let statement = try prepare(
+            """
+            SELECT e.exporter, e.delivered_through,
+                (SELECT count(*) FROM outbox o WHERE o.seq > e.delivered_through),
+                (SELECT coalesce(sum(span_count), 0) FROM outbox o WHERE o.seq > e.delivered_through),
+                (SELECT min(created_unix_nano) FROM outbox o WHERE o.seq > e.delivered_through),
+                e.delivered_spans, e.batches, e.retries, e.dead_lettered, e.dropped,
+                (SELECT count(*) FROM dead_letters d WHERE d.exporter = e.exporter)
+            FROM exporter_state e ORDER BY e.exporter
+            """)
+        var statuses: [ExporterStatus] = []
+        while try statement.step() {
+            statuses.append(
+                ExporterStatus(
+                    exporter: statement.string(0), deliveredThrough: statement.int64(1),
+                    pendingRequests: Int(statement.int64(2)), pendingSpans: Int(statement.int64(3)),
+                    oldestPendingUnixNano: statement.isNull(4) ? nil : statement.uint64(4),
+                    deliveredSpans: Int(statement.int64(5)), batches: Int(statement.int64(6)),
+                    retries: Int(statement.int64(7)), deadLettered: Int(statement.int64(8)), dropped: Int(statement.int64(9)),
+                    deadLetters: Int(statement.int64(10))))
+        }
+        return statuses
+    }
+}

@@ -1,0 +1,169 @@
+"""Forwarding: Spindle A forwards what it stores to upstreams, durably.
+
+- A -> B (another Spindle) over otlp-http and braintrust: the trees in B equal those in A.
+- A -> a fault-injecting upstream (Retry-After, 500s, 413, resets, slow answers): every span arrives.
+- Dead letters on a 400, retried from the CLI.
+- kill -9 while forwarding, restart: nothing missing upstream.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+import urllib.request
+
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+from conftest import SPINDLE_BIN, start_spindle, stop_spindle
+from fault_upstream import FaultUpstream
+from sdk_scenario import emit_traces, get_tracer, make_provider
+from spindle_helpers import post_traces, stored_spans
+
+
+def send_scenario(server) -> list:
+    provider, memory = make_provider(SimpleSpanProcessor(OTLPSpanExporter(endpoint=f"{server.endpoint}/v1/traces")))
+    emit_traces(get_tracer(provider))
+    provider.shutdown()
+    return list(memory.get_finished_spans())
+
+
+def wait_for(condition, timeout=30.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def outbox(server) -> str:
+    return subprocess.run(
+        [SPINDLE_BIN, "outbox", "--db", str(server.db_path), "--dead"], capture_output=True, check=True
+    ).stdout.decode()
+
+
+def get_json(url):
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.load(response)
+
+
+def many_spans(count: int, trace_count: int = 10) -> dict:
+    """An OTLP JSON request of `count` small spans."""
+    traces = [os.urandom(16).hex() for _ in range(trace_count)]
+    spans = [
+        {
+            "traceId": traces[index % trace_count], "spanId": os.urandom(8).hex(), "name": f"op-{index}",
+            "startTimeUnixNano": str(1_700_000_000_000_000_000 + index), "endTimeUnixNano": str(1_700_000_000_000_100_000 + index),
+            "attributes": [{"key": "i", "value": {"intValue": str(index)}}],
+        }
+        for index in range(count)
+    ]
+    return {"resourceSpans": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "fwd"}}]},
+                               "scopeSpans": [{"spans": spans}]}]}
+
+
+def post(server, request: dict) -> None:
+    response = post_traces(server.endpoint, json.dumps(request).encode(), content_type="application/json")
+    assert response.status == 200, response
+
+
+def test_otlp_http_a_to_b_trees_equal(tmp_path):
+    b = start_spindle(tmp_path, db_path=tmp_path / "b.db")
+    a = start_spindle(tmp_path, "--forward", f"otlp-http={b.endpoint}", db_path=tmp_path / "a.db")
+    try:
+        sent = send_scenario(a)
+        wait_for(lambda: b.count("spans") == len(sent), what="B to have every span")
+        assert stored_spans(b.connect()) == stored_spans(a.connect())  # field for field
+        wait_for(lambda: "0" in outbox(a).split("\n")[1].split()[1:2], what="nothing pending")
+        status = outbox(a).splitlines()[1].split()
+        assert status[0].startswith("otlp-http:127.0.0.1:") and status[1] == "0" and status[3] == str(len(sent))
+    finally:
+        stop_spindle(a)
+        stop_spindle(b)
+
+
+def test_braintrust_a_to_b_trees_equal(tmp_path):
+    b = start_spindle(tmp_path, db_path=tmp_path / "b.db")
+    a = start_spindle(tmp_path, "--forward", f"braintrust={b.endpoint},project-id=mirror", db_path=tmp_path / "a.db")
+    try:
+        sent = send_scenario(a)
+        wait_for(lambda: b.count("spans") == len(sent), what="B to have every row")
+        trace_ids = {format(span.context.trace_id, "032x") for span in sent}
+        for trace_id in trace_ids:
+            mine = get_json(f"{a.endpoint}/api/v1/traces/{trace_id}")
+            theirs = get_json(f"{b.endpoint}/api/v1/traces/{trace_id}?project=mirror")
+
+            def shape(nodes):
+                return [(n["span_id"], n["name"], n.get("missing_parent", False), shape(n["children"])) for n in nodes]
+
+            assert shape(theirs["tree"]) == shape(mine["tree"])
+            for span in theirs["spans"]:
+                assert json.loads(span["attributes"]["braintrust.span_id"]) == span["span_id"]
+    finally:
+        stop_spindle(a)
+        stop_spindle(b)
+
+
+def test_faults_delay_but_lose_nothing(tmp_path):
+    faults = [
+        ("status", 503, {"Retry-After": "1"}),
+        ("status", 429, {"Retry-After": "1"}),
+        ("status", 500, {}),
+        ("reset",),
+        ("limit", 120),  # from here on, more than 120 spans in a request: 413
+        ("slow", 2),
+    ]
+    with FaultUpstream(faults) as upstream:
+        a = start_spindle(tmp_path, "--forward", f"otlp-http={upstream.url},max-items=500", db_path=tmp_path / "a.db")
+        try:
+            post(a, many_spans(300))
+            post(a, many_spans(200))
+            wait_for(lambda: len(set(upstream.accepted)) == 500, timeout=60, what="every span upstream")
+            statuses = [status for _, status in upstream.attempts]
+            assert statuses[:5] == [503, 429, 500, 0, 413]  # in order: each fault retried
+            assert all(count <= 120 for count, status in upstream.attempts if status == 200)  # 413: split in halves
+            stored = {bytes.fromhex(row[0]) for row in a.query("SELECT span_id FROM spans")}
+            assert set(upstream.accepted) == stored
+            wait_for(lambda: outbox(a).splitlines()[1].split()[1] == "0", what="nothing pending")
+            retries = int(outbox(a).splitlines()[1].split()[5])
+            assert retries >= 4
+        finally:
+            stop_spindle(a)
+
+
+def test_refused_batches_are_dead_letters_retryable_from_the_cli(tmp_path):
+    with FaultUpstream([("status", 400, {})]) as upstream:
+        a = start_spindle(tmp_path, "--forward", f"otlp-http={upstream.url},name=up", db_path=tmp_path / "a.db")
+        try:
+            post(a, many_spans(20))
+            wait_for(lambda: "HTTP 400" in outbox(a), what="a dead letter")
+            assert upstream.accepted == []
+            post(a, many_spans(5))  # later data still flows
+            wait_for(lambda: len(upstream.accepted) == 5, what="later spans")
+            subprocess.run([SPINDLE_BIN, "outbox", "retry", "up", "--db", str(a.db_path)], check=True, capture_output=True)
+            wait_for(lambda: len(set(upstream.accepted)) == 25, what="the dead letter sent again")
+            wait_for(lambda: "HTTP 400" not in outbox(a), what="the dead letter gone")
+        finally:
+            stop_spindle(a)
+
+
+def test_kill_9_while_forwarding_loses_nothing(tmp_path):
+    # The upstream answers slowly at first, so A is killed with deliveries in flight.
+    with FaultUpstream([("slow", 3)] * 3) as upstream:
+        db = tmp_path / "a.db"
+        a = start_spindle(tmp_path, "--forward", f"otlp-http={upstream.url},max-items=50", db_path=db)
+        post(a, many_spans(400))
+        time.sleep(1)
+        a.process.send_signal(signal.SIGKILL)
+        a.process.wait()
+        stored = {bytes.fromhex(row[0]) for row in a.query("SELECT span_id FROM spans")}
+        assert len(stored) == 400  # acknowledged, so committed
+        a = start_spindle(tmp_path, "--forward", f"otlp-http={upstream.url},max-items=50", db_path=db)
+        try:
+            wait_for(lambda: set(upstream.accepted) >= stored, timeout=60, what="every span after the restart")
+        finally:
+            stop_spindle(a)
