@@ -167,3 +167,70 @@ def test_kill_9_while_forwarding_loses_nothing(tmp_path):
             wait_for(lambda: set(upstream.accepted) >= stored, timeout=60, what="every span after the restart")
         finally:
             stop_spindle(a)
+
+
+def llm_spans(count: int) -> dict:
+    """OTLP JSON with `count` GenAI chat spans; every fifth names a prompt (a UUID, so EvalGuard takes it)."""
+    spans = []
+    for index in range(count):
+        attributes = [
+            {"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}},
+            {"key": "gen_ai.request.model", "value": {"stringValue": "gpt-4o-mini"}},
+            {"key": "gen_ai.request.temperature", "value": {"doubleValue": 0.5}},
+            {"key": "gen_ai.usage.input_tokens", "value": {"intValue": "20"}},
+            {"key": "gen_ai.usage.output_tokens", "value": {"intValue": "7"}},
+            {"key": "gen_ai.input.messages", "value": {"stringValue": json.dumps(
+                [{"role": "user", "parts": [{"type": "text", "content": f"question {index}"}]}])}},
+            {"key": "gen_ai.output.messages", "value": {"stringValue": json.dumps(
+                [{"role": "assistant", "parts": [{"type": "text", "content": f"answer {index}"}]}])}},
+        ]
+        if index % 5 == 0:
+            attributes += [
+                {"key": "gen_ai.prompt.name", "value": {"stringValue": "5f0e8f1c-6a2b-4c3d-8e9f-0a1b2c3d4e5f"}},
+                {"key": "gen_ai.prompt.version", "value": {"stringValue": "2"}},
+            ]
+        spans.append({
+            "traceId": os.urandom(16).hex(), "spanId": os.urandom(8).hex(), "name": "chat gpt-4o-mini", "kind": 3,
+            "startTimeUnixNano": str(1_700_000_000_000_000_000 + index * 1_000_000),
+            "endTimeUnixNano": str(1_700_000_000_400_000_000 + index * 1_000_000), "attributes": attributes,
+        })
+    return {"resourceSpans": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "helpdesk"}}]},
+                               "scopeSpans": [{"spans": spans}]}]}
+
+
+def test_vendor_exporters_against_spindle_as_the_vendor(tmp_path):
+    """A forwards LLM calls to B, which speaks the vendors' APIs: EvalGuard logs (batches of at most 100)
+    and prompt events, DeepRails events, Basalt logs for calls that name a prompt."""
+    b = start_spindle(tmp_path, db_path=tmp_path / "b.db")
+    a = start_spindle(
+        tmp_path,
+        "--forward", f"evalguard={b.endpoint},project-id=7d2f4c1e-8a9b-4c3d-9e0f-1a2b3c4d5e6f",
+        "--forward", f"deeprails={b.endpoint},monitor=mon-fwd",
+        "--forward", f"basalt={b.endpoint}",
+        db_path=tmp_path / "a.db",
+    )
+    try:
+        post(a, llm_spans(250))
+        post(a, many_spans(30))  # not LLM calls: not forwarded to these APIs
+
+        def sources() -> dict:
+            rows = b.query(
+                "SELECT json_extract(attributes, '$.\"spindle.source\"'), count(*) FROM spans GROUP BY 1")
+            return {source: count for source, count in rows}
+
+        # 250 logs + 50 prompt events (EvalGuard), 250 events (DeepRails), 50 logs (Basalt).
+        wait_for(lambda: sources() == {"evalguard": 300, "deeprails": 250, "basalt": 50}, timeout=60,
+                 what=f"the vendor records in B (now {sources()})")
+        events = get_json(f"{b.endpoint}/api/v1/monitor-events?limit=1000&model=gpt-4o-mini")["events"]
+        # Basalt's log has no model field, so only EvalGuard logs (appId = A's service) and DeepRails events match.
+        assert {e["evalguard"]["appId"] for e in events} == {"helpdesk", "deeprails"}
+        assert len(events) == 500
+        analytics = get_json(f"{b.endpoint}/api/v1/prompts/5f0e8f1c-6a2b-4c3d-8e9f-0a1b2c3d4e5f/analytics")
+        (version,) = analytics["versions"]
+        assert version["count"] == 50 + 50  # EvalGuard prompt events and Basalt logs of that prompt
+        # Nothing refused: B checks every body as the vendors do (EvalGuard: 101 logs would be a 400).
+        assert "HTTP" not in outbox(a)
+        assert all(" 0 spans (0 batches)" in line for line in outbox(a).splitlines()[1:])
+    finally:
+        stop_spindle(a)
+        stop_spindle(b)
