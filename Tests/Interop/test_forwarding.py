@@ -234,3 +234,33 @@ def test_vendor_exporters_against_spindle_as_the_vendor(tmp_path):
     finally:
         stop_spindle(a)
         stop_spindle(b)
+
+
+def test_outbox_cap_blocks_or_drops_the_oldest(tmp_path):
+    """A dead upstream never slows ingest until the outbox is full; then block answers 503 with
+    Retry-After, and drop-oldest keeps accepting and counts what it skipped."""
+    from conftest import _free_port
+
+    dead = f"http://127.0.0.1:{_free_port()}"  # nothing listens there
+    blocking = start_spindle(
+        tmp_path, "--forward", f"otlp-http={dead}", "--outbox-max-bytes", "64KiB", db_path=tmp_path / "block.db")
+    dropping = start_spindle(
+        tmp_path, "--forward", f"otlp-http={dead}", "--outbox-max-bytes", "64KiB", "--outbox-full", "drop-oldest",
+        db_path=tmp_path / "drop.db")
+    try:
+        def body() -> bytes:
+            return json.dumps(many_spans(100)).encode()  # new ids every time
+
+        statuses = [post_traces(blocking.endpoint, body(), content_type="application/json") for _ in range(10)]
+        refused = [response for response in statuses if response.status == 503]
+        assert statuses[0].status == 200 and refused, [response.status for response in statuses]
+        assert int(refused[0].headers["Retry-After"]) >= 1
+
+        for _ in range(10):
+            assert post_traces(dropping.endpoint, body(), content_type="application/json").status == 200
+        row = outbox(dropping).splitlines()[1].split()
+        assert int(row[-1]) > 0  # DROPPED
+        assert dropping.count("spans") == 1000  # dropping concerns forwarding only: everything is stored
+    finally:
+        stop_spindle(blocking)
+        stop_spindle(dropping)
