@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.0"),
         // Already resolved through the gRPC transport; used for SHA-256 (prompt version hashes).
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.0"..<"5.0.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.0"),
     ],
     targets: [
         // System libraries, found through pkg-config.
@@ -66,6 +67,7 @@ let package = Package(
             name: "SpindleServer",
             dependencies: [
                 "SpindleModel", "SpindleCodec", "SpindleStore", "SpindleTree", "SpindleExport", "SpindleLLM",
+                "SpindleMetrics",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "CompressNIO", package: "compress-nio"),
@@ -73,11 +75,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
+        // Counters for GET /metrics (Prometheus text format).
+        .target(name: "SpindleMetrics", dependencies: [.product(name: "Prometheus", package: "swift-prometheus")]),
         // Forwarding upstream from the outbox: OTLP/HTTP and the vendor APIs, with retries and dead letters.
         .target(
             name: "SpindleForward",
             dependencies: [
-                "SpindleStore", "SpindleCodec", "SpindleModel", "SpindleExport", "SpindleLLM",
+                "SpindleStore", "SpindleCodec", "SpindleModel", "SpindleExport", "SpindleLLM", "SpindleMetrics",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -89,7 +93,7 @@ let package = Package(
         .target(
             name: "SpindleGRPC",
             dependencies: [
-                "SpindleCodec", "SpindleModel", "SpindleStore", "SpindleServer",
+                "SpindleCodec", "SpindleModel", "SpindleStore", "SpindleServer", "SpindleMetrics",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Logging", package: "swift-log"),
@@ -113,7 +117,7 @@ let package = Package(
             name: "SpindleCLI",
             dependencies: [
                 "SpindleServer", "SpindleGRPC", "SpindleStore", "SpindleCodec", "SpindleModel", "SpindleExport",
-                "SpindleTree", "SpindleLLM", "SpindleForward",
+                "SpindleTree", "SpindleLLM", "SpindleForward", "SpindleMetrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

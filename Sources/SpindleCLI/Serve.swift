@@ -5,6 +5,7 @@ import ServiceLifecycle
 import SpindleForward
 import SpindleGRPC
 import SpindleLLM
+import SpindleMetrics
 import SpindleServer
 import SpindleStore
 
@@ -137,16 +138,18 @@ struct Serve: AsyncParsableCommand {
             store.close()
             throw error
         }
+        let metrics = SpindleMetrics()
         let application = SpindleHTTPServer.makeApplication(
             store: store, configuration: ServerConfiguration(http: http, maxBodyBytes: maxBody.bytes),
-            logger: Logger(label: "spindle.http"), authenticator: authenticator)
+            logger: Logger(label: "spindle.http"), authenticator: authenticator, metrics: metrics)
 
         // Services stop in reverse order: the listeners first, then the store commits and closes.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: StoreService(store: store, logger: Logger(label: "spindle.store"))),
         ]
         if !exporters.isEmpty {
-            services.append(.init(service: ForwardService(store: store, exporters: exporters, logger: Logger(label: "spindle.forward"))))
+            services.append(.init(service: ForwardService(
+                        store: store, exporters: exporters, logger: Logger(label: "spindle.forward"), metrics: metrics)))
         }
         services.append(.init(service: application))
         if case .address(let address) = grpc {
@@ -154,7 +157,7 @@ struct Serve: AsyncParsableCommand {
                 .init(
                     service: OTLPGRPCServer(
                         store: store, address: address, maxMessageBytes: maxBody.bytes,
-                        logger: Logger(label: "spindle.grpc"), authenticator: authenticator)))
+                        logger: Logger(label: "spindle.grpc"), authenticator: authenticator, metrics: metrics)))
         }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(

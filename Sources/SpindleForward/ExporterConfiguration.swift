@@ -42,7 +42,9 @@ public struct ExporterConfiguration: Sendable, Hashable {
         switch kind {
         case .evalguard: maxItems = 100  // EvalGuard takes at most 100 logs a request
         case .basalt, .deeprails: maxItems = 1  // one record a request
-        case .braintrust: concurrency = 1
+        case .braintrust:
+            concurrency = 1
+            maxItems = 1000  // rows are applied one by one upstream (merges): smaller requests answer in time
         case .otlpHTTP: break
         }
     }

@@ -4,6 +4,7 @@ public import Logging
 public import ServiceLifecycle
 import SpindleLLM
 import SpindleModel
+public import SpindleMetrics
 public import SpindleStore
 
 /// Forwards what the outbox holds to every configured exporter, each in its own loop: read the requests
@@ -16,9 +17,14 @@ public struct ForwardService: Service {
     let logger: Logger
     /// How often an idle exporter looks at the outbox.
     let pollInterval: Duration
+    let metrics: SpindleMetrics?
 
-    public init(store: SpanStore, exporters: [ExporterConfiguration], logger: Logger, pollInterval: Duration = .milliseconds(50)) {
+    public init(
+        store: SpanStore, exporters: [ExporterConfiguration], logger: Logger, metrics: SpindleMetrics? = nil,
+        pollInterval: Duration = .milliseconds(50)
+    ) {
         self.store = store
+        self.metrics = metrics
         self.exporters = exporters
         self.logger = logger
         self.pollInterval = pollInterval
@@ -123,8 +129,10 @@ public struct ForwardService: Service {
         let wave = batches
         var delivered = 0
         var retried = 0
+        var refusedTotal = 0
         for (batch, results) in outcomes {
             let refused = try await deadLetters(exporter, batch, results)
+            refusedTotal += refused
             delivered += batch.count - refused
             retried += results.reduce(0) { total, outcome in
                 switch outcome {
@@ -135,6 +143,7 @@ public struct ForwardService: Service {
         }
         try await store.recordDelivery(
             exporter: exporter.name, through: last, spans: delivered, batches: wave.count, retries: retried)
+        metrics?.forwarded(delivered, retries: retried, deadLettered: refusedTotal, exporter: exporter.name)
         return true
     }
 

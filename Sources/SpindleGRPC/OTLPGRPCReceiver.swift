@@ -2,8 +2,9 @@ public import GRPCCore
 import Logging
 import SpindleCodec
 import SpindleModel
+public import SpindleMetrics
 public import SpindleStore
-import SpindleServer
+public import SpindleServer
 
 /// `opentelemetry.proto.collector.trace.v1.TraceService/Export` over gRPC. Messages travel as raw bytes
 /// and are decoded by the same protobuf-c codec as OTLP/HTTP; the answer comes after the SQLite commit.
@@ -20,9 +21,9 @@ public struct OTLPGRPCTraceService: RegistrableRPCService {
 
     public init(
         store: SpanStore, limits: DecodeLimits = .default, maxMessageBytes: Int, logger: Logger,
-        authenticator: Authenticator? = nil
+        authenticator: Authenticator? = nil, metrics: SpindleMetrics? = nil
     ) {
-        self.ingest = OTLPIngest(store: store, logger: logger)
+        self.ingest = OTLPIngest(store: store, logger: logger, metrics: metrics)
         self.authenticator = authenticator
         self.limits = limits
         self.maxMessageBytes = maxMessageBytes

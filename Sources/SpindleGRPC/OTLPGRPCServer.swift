@@ -4,6 +4,7 @@ public import Logging
 public import ServiceLifecycle
 public import SpindleServer
 public import SpindleStore
+public import SpindleMetrics
 
 /// The gRPC listener as a Service: serves until graceful shutdown, then lets open calls finish.
 public struct OTLPGRPCServer: Service {
@@ -18,7 +19,8 @@ public struct OTLPGRPCServer: Service {
     ///   grossly oversized message is never buffered; between the two the client gets a proper status.
     public init(
         store: SpanStore, address: ListenAddress, maxMessageBytes: Int, logger: Logger,
-        authenticator: Authenticator? = nil, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+        authenticator: Authenticator? = nil, metrics: SpindleMetrics? = nil,
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) {
         let transport = HTTP2ServerTransport.Posix(
             address: address.host.contains(":")
@@ -32,7 +34,8 @@ public struct OTLPGRPCServer: Service {
             transport: transport,
             services: [
                 OTLPGRPCTraceService(
-                    store: store, maxMessageBytes: maxMessageBytes, logger: logger, authenticator: authenticator)
+                    store: store, maxMessageBytes: maxMessageBytes, logger: logger, authenticator: authenticator,
+                    metrics: metrics)
             ])
         self.address = address
         self.logger = logger

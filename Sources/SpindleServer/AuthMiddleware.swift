@@ -2,7 +2,7 @@ import Hummingbird
 import HTTPTypes
 import NIOCore
 
-/// Checks every HTTP request but `/healthz` with the `Authenticator`, and hands the project it decided
+/// Checks every HTTP request but `/healthz` and `/metrics` with the `Authenticator`, and hands the project it decided
 /// to the handlers in `AuthMiddleware.projectHeader` (a client cannot set it: it is always replaced).
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = BasicRequestContext
@@ -16,7 +16,7 @@ struct AuthMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
-        if request.uri.path == "/healthz" { return try await next(request, context) }
+        if request.uri.path == "/healthz" || request.uri.path == "/metrics" { return try await next(request, context) }
         let requested =
             request.headers[OTLPHTTPReceiver.projectHeader] ?? request.uri.queryParameters["project"].map(String.init)
         switch authenticator.authorize(authorization: request.headers[.authorization], project: requested) {

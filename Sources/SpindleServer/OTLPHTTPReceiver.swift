@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import SpindleCodec
 import SpindleModel
+public import SpindleMetrics
 public import SpindleStore
 
 /// `POST /v1/traces`: OTLP/HTTP in protobuf or JSON, answered only once the spans are committed.
@@ -13,8 +14,8 @@ public struct OTLPHTTPReceiver: Sendable {
     let configuration: ServerConfiguration
     let logger: Logger
 
-    public init(store: SpanStore, configuration: ServerConfiguration, logger: Logger) {
-        self.ingest = OTLPIngest(store: store, logger: logger)
+    public init(store: SpanStore, configuration: ServerConfiguration, logger: Logger, metrics: SpindleMetrics? = nil) {
+        self.ingest = OTLPIngest(store: store, logger: logger, metrics: metrics)
         self.configuration = configuration
         self.logger = logger
     }

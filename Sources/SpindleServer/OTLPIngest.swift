@@ -1,6 +1,7 @@
 public import Logging
 public import SpindleCodec
 import SpindleModel
+public import SpindleMetrics
 public import SpindleStore
 
 /// The step both OTLP receivers share once a request is decoded: store the spans, log what happened,
@@ -17,10 +18,12 @@ public struct OTLPIngest: Sendable {
 
     let store: SpanStore
     let logger: Logger
+    let metrics: SpindleMetrics?
 
-    public init(store: SpanStore, logger: Logger) {
+    public init(store: SpanStore, logger: Logger, metrics: SpindleMetrics? = nil) {
         self.store = store
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// The resource attribute that names a project when the request does not.
@@ -29,11 +32,15 @@ public struct OTLPIngest: Sendable {
     /// - Parameter project: the project the request named or was authorized for; nil lets each resource's
     ///   `spindle.project` attribute decide, else `default`.
     public func ingest(_ decoded: DecodedTraces, project: String?, transport: String) async -> Outcome {
+        let receiver = "otlp-\(transport)"
+        metrics?.received(decoded.traces.spanCount + decoded.rejections.count, via: receiver)
+        if !decoded.rejections.isEmpty { metrics?.rejected(decoded.rejections.count, via: receiver) }
         let result: WriteResult
         do throws(StoreError) {
             result = try await store.write(
                 decoded.traces, project: project ?? "default", projectAttribute: project == nil ? Self.projectAttribute : nil)
         } catch {
+            metrics?.rejected(decoded.traces.spanCount, via: receiver)
             switch error {
             case .overloaded(let seconds):
                 return .retryLater(seconds: seconds, message: "Spindle's write queue is full; retry in \(seconds)s")

@@ -81,6 +81,12 @@ def test_otlp_http_a_to_b_trees_equal(tmp_path):
         wait_for(lambda: "0" in outbox(a).split("\n")[1].split()[1:2], what="nothing pending")
         status = outbox(a).splitlines()[1].split()
         assert status[0].startswith("otlp-http:127.0.0.1:") and status[1] == "0" and status[3] == str(len(sent))
+        # The same on /metrics (Prometheus text).
+        metrics = urllib.request.urlopen(f"{a.endpoint}/metrics").read().decode()
+        assert f'spindle_forwarded_spans_total{{exporter="{status[0]}"}} {len(sent)}' in metrics
+        assert f'spindle_received_spans_total{{receiver="otlp-http"}} {len(sent)}' in metrics
+        assert f"spindle_stored_spans_total {len(sent)}" in metrics
+        assert f'spindle_outbox_pending_spans{{exporter="{status[0]}"}} 0' in metrics
     finally:
         stop_spindle(a)
         stop_spindle(b)

@@ -1,4 +1,5 @@
 import Hummingbird
+import SpindleMetrics
 import SpindleStore
 
 /// The vendor logging APIs Spindle speaks on its HTTP port, with their paths.
@@ -9,8 +10,8 @@ struct VendorAPIs: Sendable {
     let braintrust: BraintrustAPI
     let prompts: PromptRegistration
 
-    init(store: SpanStore, maxBodyBytes: Int) {
-        let ingest = VendorIngest(store: store, maxBodyBytes: maxBodyBytes)
+    init(store: SpanStore, maxBodyBytes: Int, metrics: SpindleMetrics? = nil) {
+        let ingest = VendorIngest(store: store, maxBodyBytes: maxBodyBytes, metrics: metrics)
         let readers = ReaderPool(store: store, capacity: 2)
         evalGuard = EvalGuardAPI(ingest: ingest)
         deepRails = DeepRailsAPI(ingest: ingest, readers: readers)

@@ -4,6 +4,7 @@ import HTTPTypes
 import NIOCore
 import SpindleCodec
 import SpindleModel
+import SpindleMetrics
 import SpindleStore
 
 /// An error answered by the vendor-compatible endpoints: `{"error":{"message", "field"?}}`.
@@ -45,6 +46,7 @@ enum VendorResponse {
 struct VendorIngest: Sendable {
     let store: SpanStore
     let maxBodyBytes: Int
+    var metrics: SpindleMetrics? = nil
 
     /// The request's JSON body (gzip and deflate accepted). Too large: 413; not JSON: 400.
     func body(_ request: Request) async throws(VendorError) -> JSONValue {
@@ -88,6 +90,7 @@ struct VendorIngest: Sendable {
 
     /// Stores the spans; returns once they are committed.
     func store(_ traces: TracesData, project: String, updates: [RowUpdate] = []) async throws(VendorError) {
+        metrics?.received(traces.spanCount + updates.count, via: "vendor-api")
         do throws(StoreError) {
             _ = try await store.write(traces, project: project, updates: updates)
         } catch {
