@@ -28,6 +28,7 @@ let package = Package(
         // Already resolved through the gRPC transport; used for SHA-256 (prompt version hashes).
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.0"..<"5.0.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.0"),
     ],
     targets: [
         // System libraries, found through pkg-config.
@@ -118,6 +119,7 @@ let package = Package(
             dependencies: [
                 "SpindleServer", "SpindleGRPC", "SpindleStore", "SpindleCodec", "SpindleModel", "SpindleExport",
                 "SpindleTree", "SpindleLLM", "SpindleForward", "SpindleMetrics",
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

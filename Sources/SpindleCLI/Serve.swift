@@ -28,6 +28,9 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
+    @Option(help: ArgumentHelp("A YAML file with the settings below (spindle config check FILE); what it sets replaces the defaults, and its exporters join --forward's.", valueName: "file"))
+    var config: String?
+
     @Option(help: ArgumentHelp("Address for OTLP/HTTP.", valueName: "host:port"))
     var http: ListenAddress = .defaultHTTP
 
@@ -91,6 +94,36 @@ struct Serve: AsyncParsableCommand {
     var logLevel: Logger.Level = .info
 
     func run() async throws {
+        var serve = self
+        var configured: [ExporterConfiguration] = []
+        if let path = config {
+            do {
+                let file = try ConfigFile(path: path)
+                serve.apply(file)
+                configured = file.exporters
+            } catch let problem as ConfigFile.Problem {
+                throw ValidationError(problem.description)
+            }
+        }
+        try await serve.start(configured: configured)
+    }
+
+    /// The file's settings over the defaults.
+    private mutating func apply(_ file: ConfigFile) {
+        if let value = file.http { http = value }
+        if let value = file.grpc { grpc = value }
+        if let value = file.maxBody { maxBody = value }
+        if let value = file.db { database.db = value }
+        if let value = file.durability { durability = value }
+        if let value = file.maxQueue { maxQueue = value }
+        if let value = file.rateLimit { rateLimit = value }
+        if let value = file.outboxMaxBytes { outboxMaxBytes = value }
+        if let value = file.outboxFull { outboxFull = value }
+        if let value = file.prices { prices = value }
+    }
+
+    /// - Parameter configured: exporters from --config (in addition to --forward).
+    private func start(configured: [ExporterConfiguration]) async throws {
         let level = logLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -106,9 +139,9 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--prices: \(error)")
         }
         let extractor = llmExtraction == .on ? LLMExtractor(prices: priceTable) : nil
-        let exporters: [ExporterConfiguration]
+        var exporters = configured
         do {
-            exporters = try forward.map { text throws(ExporterConfiguration.ParseError) in try ExporterConfiguration(forward: text) }
+            exporters += try forward.map { text throws(ExporterConfiguration.ParseError) in try ExporterConfiguration(forward: text) }
         } catch {
             throw ValidationError(error.description)
         }

@@ -15,6 +15,6 @@ struct Spindle: AsyncParsableCommand {
             Run `spindle help <command>` for the options of each command.
             """,
         subcommands: [
-            Serve.self, Stats.self, Traces.self, Tree.self, Export.self, Import.self, Prompts.self, MonitorEvents.self, Keys.self, Outbox.self,
+            Serve.self, Stats.self, Traces.self, Tree.self, Export.self, Import.self, Prompts.self, MonitorEvents.self, Keys.self, Outbox.self, Config.self,
         ])
 }

@@ -270,3 +270,35 @@ def test_outbox_cap_blocks_or_drops_the_oldest(tmp_path):
     finally:
         stop_spindle(blocking)
         stop_spindle(dropping)
+
+
+def test_config_file_drives_serve_and_check_names_line_and_key(tmp_path):
+    b = start_spindle(tmp_path, db_path=tmp_path / "b.db")
+    config = tmp_path / "spindle.yaml"
+    config.write_text(
+        "storage:\n"
+        "  durability: full\n"
+        "limits:\n"
+        "  outbox_max_bytes: 256MiB\n"
+        "exporters:\n"
+        f"  - kind: otlp-http\n    url: {b.endpoint}\n    name: central\n    max_items: 50\n"
+    )
+    check = subprocess.run([SPINDLE_BIN, "config", "check", str(config)], capture_output=True, check=False)
+    assert check.returncode == 0 and "exporter central" in check.stdout.decode()
+    a = start_spindle(tmp_path, "--config", str(config), db_path=tmp_path / "a.db")
+    try:
+        post(a, many_spans(120))
+        wait_for(lambda: b.count("spans") == 120, what="spans forwarded as the file says")
+        assert outbox(a).splitlines()[1].split()[0] == "central"
+    finally:
+        stop_spindle(a)
+        stop_spindle(b)
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("receivers:\n  http: 127.0.0.1:1\nexporters:\n  - kind: otlp-http\n    url: http://x:1\n    max_itmes: 5\n")
+    check = subprocess.run([SPINDLE_BIN, "config", "check", str(bad)], capture_output=True, check=False)
+    assert check.returncode == 1
+    assert f"{bad}:6: exporters[0].max_itmes: unknown key" in check.stderr.decode()
+    serve = subprocess.run([SPINDLE_BIN, "serve", "--config", str(bad), "--db", str(tmp_path / "x.db")],
+                           capture_output=True, timeout=30, check=False)
+    assert serve.returncode != 0 and "max_itmes" in serve.stderr.decode()
