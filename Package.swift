@@ -83,7 +83,10 @@ let package = Package(
             name: "SpindleForward",
             dependencies: [
                 "SpindleStore", "SpindleCodec", "SpindleModel", "SpindleExport", "SpindleLLM", "SpindleMetrics",
+                "SpindleGRPC",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

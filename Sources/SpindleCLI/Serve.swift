@@ -68,7 +68,7 @@ struct Serve: AsyncParsableCommand {
     @Option(
         name: .customLong("forward"),
         help: ArgumentHelp(
-            "Forward to an upstream (repeatable): otlp-http=URL, braintrust=URL,project-id=ID, evalguard=URL,project-id=UUID, basalt=URL, deeprails=URL,monitor=ID; options ,key-env=VAR ,header:NAME=VALUE ,project=P ,service=S ,llm-only ,max-items=N ,max-bytes=N ,max-delay=200ms ,concurrency=N ,encoding=json ,name=NAME.",
+            "Forward to an upstream (repeatable): otlp-http=URL, otlp-grpc=http://HOST:PORT, braintrust=URL,project-id=ID, evalguard=URL,project-id=UUID, basalt=URL, deeprails=URL,monitor=ID; options ,key-env=VAR ,header:NAME=VALUE ,project=P ,service=S ,llm-only ,max-items=N ,max-bytes=N ,max-delay=200ms ,concurrency=N ,encoding=json ,name=NAME.",
             valueName: "kind=url[,options]"))
     var forward: [String] = []
 

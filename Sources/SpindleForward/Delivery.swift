@@ -1,9 +1,12 @@
 import AsyncHTTPClient
 import CompressNIO
 import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
 import Logging
 import NIOCore
 import NIOHTTP1
+import SpindleGRPC
 
 /// How one batch ended.
 enum DeliveryOutcome: Sendable {
@@ -18,6 +21,8 @@ enum DeliveryOutcome: Sendable {
 /// acknowledged is never given up silently.
 struct Delivery: Sendable {
     let client: HTTPClient
+    /// For `otlp-grpc`: the client of the upstream's TraceService.
+    var grpc: GRPCClient<HTTP2ClientTransport.Posix>? = nil
     let exporter: ExporterConfiguration
     let bearer: String?
     let logger: Logger
@@ -93,8 +98,8 @@ struct Delivery: Sendable {
         var retryAfter: Duration?
     }
 
-    private func send(_ request: UpstreamRequest) async -> Result<(Int, Answer), Error>
-    {
+    private func send(_ request: UpstreamRequest) async -> Result<(Int, Answer), Error> {
+        if let grpc { return await sendGRPC(request, grpc) }
         var http = HTTPClientRequest(url: request.url.absoluteString)
         http.method = .POST
         var body = ByteBuffer(bytes: request.body)
@@ -116,6 +121,43 @@ struct Delivery: Sendable {
             let answer = Answer(
                 body: String(buffer: text), retryAfter: response.headers.first(name: "Retry-After").flatMap(Self.retryAfter))
             return .success((Int(response.status.code), answer))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// gRPC statuses in the HTTP terms the retry policy speaks: retryable codes (OTLP's list) as 503,
+    /// RESOURCE_EXHAUSTED as 429 when the server says when to retry (RetryInfo) and as 413 otherwise (the
+    /// message was too large: split), the rest as 400 (refused for good).
+    private func sendGRPC(_ request: UpstreamRequest, _ client: GRPCClient<HTTP2ClientTransport.Posix>) async
+        -> Result<(Int, Answer), Error>
+    {
+        var metadata = Metadata()
+        if let bearer { metadata.addString("Bearer \(bearer)", forKey: "authorization") }
+        for header in exporter.headers { metadata.addString(header.value, forKey: header.name.lowercased()) }
+        var options = CallOptions.defaults
+        options.compression = .gzip
+        options.maxRequestMessageBytes = 256 << 20
+        options.timeout = .seconds(30)
+        do {
+            let outcome = try await client.unary(
+                request: ClientRequest(message: request.body, metadata: metadata), descriptor: OTLPGRPCTraceService.export,
+                serializer: RawBytesCoder(), deserializer: RawBytesCoder(), options: options
+            ) { response -> Result<[UInt8], RPCError> in response.accepted.flatMap { $0.message } }
+            switch outcome {
+            case .success: return .success((200, Answer()))
+            case .failure(let error):
+                let answer = Answer(body: "gRPC \(error.code): \(error.message)")
+                switch error.code {
+                case .unavailable, .aborted, .deadlineExceeded, .cancelled, .outOfRange, .dataLoss:
+                    return .success((503, answer))
+                case .resourceExhausted:
+                    let retryInfo = error.metadata[binaryValues: "grpc-status-details-bin"].contains { _ in true }
+                    return .success((retryInfo ? 429 : 413, answer))
+                default:
+                    return .success((400, answer))
+                }
+            }
         } catch {
             return .failure(error)
         }

@@ -4,6 +4,7 @@ import Foundation
 public struct ExporterConfiguration: Sendable, Hashable {
     public enum Kind: String, Sendable, CaseIterable {
         case otlpHTTP = "otlp-http"
+        case otlpGRPC = "otlp-grpc"
         case braintrust
         case evalguard
         case basalt
@@ -42,6 +43,7 @@ public struct ExporterConfiguration: Sendable, Hashable {
         switch kind {
         case .evalguard: maxItems = 100  // EvalGuard takes at most 100 logs a request
         case .basalt, .deeprails: maxItems = 1  // one record a request
+        case .otlpGRPC: break
         case .braintrust:
             concurrency = 1
             maxItems = 1000  // rows are applied one by one upstream (merges): smaller requests answer in time

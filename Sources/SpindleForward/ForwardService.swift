@@ -1,5 +1,7 @@
 import AsyncHTTPClient
 import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
 public import Logging
 public import ServiceLifecycle
 import SpindleLLM
@@ -38,11 +40,33 @@ public struct ForwardService: Service {
                 for exporter in exporters {
                     let bearer = exporter.keyEnvironment.flatMap { ProcessInfo.processInfo.environment[$0] }
                     let delivery = Delivery(client: client, exporter: exporter, bearer: bearer, logger: logger)
-                    group.addTask { await loop(exporter, delivery) }
+                    if exporter.kind == .otlpGRPC {
+                        group.addTask { await loopOverGRPC(exporter, delivery) }
+                    } else {
+                        group.addTask { await loop(exporter, delivery) }
+                    }
                 }
             }
         }
         try await client.shutdown()
+    }
+
+    /// The loop with a gRPC client of the upstream running beside it.
+    private func loopOverGRPC(_ exporter: ExporterConfiguration, _ delivery: Delivery) async {
+        let host = exporter.url.host ?? "127.0.0.1"
+        let port = exporter.url.port ?? 4317
+        do {
+            let transport = try HTTP2ClientTransport.Posix(
+                target: host.contains(":") ? .ipv6(host: host, port: port) : .dns(host: host, port: port),
+                transportSecurity: .plaintext)
+            try await withGRPCClient(transport: transport) { client in
+                var delivery = delivery
+                delivery.grpc = client
+                await loop(exporter, delivery)
+            }
+        } catch {
+            logger.error("gRPC client failed", metadata: ["exporter": "\(exporter.name)", "error": "\(error)"])
+        }
     }
 
     private func loop(_ exporter: ExporterConfiguration, _ delivery: Delivery) async {

@@ -23,9 +23,9 @@ struct UpstreamRequest: Sendable {
 enum Payload {
     static func requests(_ items: [ForwardItem], for exporter: ExporterConfiguration) -> [UpstreamRequest] {
         switch exporter.kind {
-        case .otlpHTTP:
+        case .otlpHTTP, .otlpGRPC:
             let traces = StoreReader.group(items.map(\.stored))
-            let body = exporter.json ? OTLPJSON.encodeTraces(traces) : OTLPProtobuf.encodeTraces(traces)
+            let body = exporter.json && exporter.kind == .otlpHTTP ? OTLPJSON.encodeTraces(traces) : OTLPProtobuf.encodeTraces(traces)
             return [UpstreamRequest(url: exporter.url, body: body)]
         case .braintrust:
             var writer = JSONWriter(capacity: 2048 * items.count)

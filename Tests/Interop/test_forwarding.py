@@ -92,6 +92,18 @@ def test_otlp_http_a_to_b_trees_equal(tmp_path):
         stop_spindle(b)
 
 
+def test_otlp_grpc_a_to_b_trees_equal(tmp_path):
+    b = start_spindle(tmp_path, db_path=tmp_path / "b.db")
+    a = start_spindle(tmp_path, "--forward", f"otlp-grpc=http://{b.grpc_target}", db_path=tmp_path / "a.db")
+    try:
+        sent = send_scenario(a)
+        wait_for(lambda: b.count("spans") == len(sent), what="B to have every span over gRPC")
+        assert stored_spans(b.connect()) == stored_spans(a.connect())  # field for field
+    finally:
+        stop_spindle(a)
+        stop_spindle(b)
+
+
 def test_braintrust_a_to_b_trees_equal(tmp_path):
     b = start_spindle(tmp_path, db_path=tmp_path / "b.db")
     a = start_spindle(tmp_path, "--forward", f"braintrust={b.endpoint},project-id=mirror", db_path=tmp_path / "a.db")
