@@ -6,11 +6,13 @@ import GRPCNIOTransportHTTP2
 import Logging
 import NIOCore
 import NIOHTTP1
+import SpindleCodec
 import SpindleGRPC
 
 /// How one batch ended.
 enum DeliveryOutcome: Sendable {
-    case delivered(retries: Int)
+    /// Accepted; `rejected` spans of it were refused by an OTLP upstream's partial success (not retried).
+    case delivered(retries: Int, rejected: Int)
     /// Refused for good: these items, with the status and answer.
     case refused(items: Range<Int>, status: String, body: String?, retries: Int)
 }
@@ -37,6 +39,7 @@ struct Delivery: Sendable {
     private func deliver(_ all: [ForwardItem], range: Range<Int>, retriedBefore: Int = 0) async throws -> [DeliveryOutcome] {
         let items = Array(all[range])
         var retries = retriedBefore
+        var rejected = 0
         var outcomes: [DeliveryOutcome] = []
         for request in Payload.requests(items, for: exporter) {
             var attempt = 0
@@ -44,8 +47,13 @@ struct Delivery: Sendable {
                 try Task.checkCancellation()
                 let result = await send(request)
                 switch result {
-                case .success((let status, _)) where (200..<300).contains(status):
-                    break
+                case .success((let status, let answer)) where (200..<300).contains(status):
+                    if let partial = answer.rejectedSpans, partial > 0 {
+                        rejected += partial
+                        logger.warning(
+                            "upstream accepted the batch in part (partial success); the rest is not retried",
+                            metadata: ["exporter": "\(exporter.name)", "rejected": "\(partial)", "message": "\(answer.body ?? "")"])
+                    }
                 case .success((413, _)) where range.count > 1:
                     // Too large for the upstream: the halves go separately (ids stay the same).
                     let middle = range.lowerBound + range.count / 2
@@ -80,7 +88,7 @@ struct Delivery: Sendable {
                 break
             }
         }
-        outcomes.append(.delivered(retries: retries))
+        outcomes.append(.delivered(retries: retries, rejected: rejected))
         return outcomes
     }
 
@@ -96,6 +104,8 @@ struct Delivery: Sendable {
     struct Answer: Sendable {
         var body: String?
         var retryAfter: Duration?
+        /// OTLP partial success: spans the upstream refused.
+        var rejectedSpans: Int?
     }
 
     private func send(_ request: UpstreamRequest) async -> Result<(Int, Answer), Error> {
@@ -119,8 +129,12 @@ struct Delivery: Sendable {
         do {
             let response = try await client.execute(http, timeout: .seconds(30))
             let text = try await response.body.collect(upTo: 64 << 10)
-            let answer = Answer(
+            var answer = Answer(
                 body: String(buffer: text), retryAfter: response.headers.first(name: "Retry-After").flatMap(Self.retryAfter))
+            if exporter.kind == .otlpHTTP, (200..<300).contains(Int(response.status.code)) {
+                answer.rejectedSpans = Self.partialSuccess(Array(buffer: text), json: exporter.json)
+                answer.body = nil
+            }
             return .success((Int(response.status.code), answer))
         } catch {
             return .failure(error)
@@ -146,7 +160,8 @@ struct Delivery: Sendable {
                 serializer: RawBytesCoder(), deserializer: RawBytesCoder(), options: options
             ) { response -> Result<[UInt8], RPCError> in response.accepted.flatMap { $0.message } }
             switch outcome {
-            case .success: return .success((200, Answer()))
+            case .success(let bytes):
+                return .success((200, Answer(rejectedSpans: Self.partialSuccess(bytes, json: false))))
             case .failure(let error):
                 let answer = Answer(body: "gRPC \(error.code): \(error.message)")
                 switch error.code {
@@ -162,6 +177,15 @@ struct Delivery: Sendable {
         } catch {
             return .failure(error)
         }
+    }
+
+    /// The rejected span count of an `ExportTraceServiceResponse` (protobuf, or OTLP JSON).
+    static func partialSuccess(_ bytes: [UInt8], json: Bool) -> Int? {
+        if json {
+            guard let value = try? JSONValue.parse(bytes), let partial = value["partialSuccess"] else { return nil }
+            return partial["rejectedSpans"]?.intValue
+        }
+        return OTLPProtobuf.decodeResponse(bytes).map { Int($0.rejectedSpans) }
     }
 
     /// `Retry-After` as seconds or as an HTTP date.

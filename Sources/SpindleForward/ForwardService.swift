@@ -160,7 +160,7 @@ public struct ForwardService: Service {
             delivered += batch.count - refused
             retried += results.reduce(0) { total, outcome in
                 switch outcome {
-                case .delivered(let retries): return total + retries
+                case .delivered(let retries, _): return total + retries
                 case .refused(_, _, _, let retries): return total + retries
                 }
             }

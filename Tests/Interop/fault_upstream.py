@@ -4,7 +4,8 @@ It decodes each `ExportTraceServiceRequest` (gzip accepted) with opentelemetry-p
 it accepted and every attempt, and answers according to a script of faults: a list of actions used one
 per request, then 200 for the rest. Actions: ("status", code, headers), ("reset",) to drop the
 connection without an answer, ("slow", seconds) to answer 200 late, ("limit", n) to answer 413 to any
-request with more than n spans (kept for every later request too).
+request with more than n spans (kept for every later request too), ("partial", n) to accept with an
+OTLP partial success rejecting n spans.
 """
 
 from __future__ import annotations
@@ -58,6 +59,10 @@ class FaultUpstream:
                     return
                 status = 200
                 headers: dict = {}
+                response = ExportTraceServiceResponse()
+                if action[0] == "partial":
+                    response.partial_success.rejected_spans = action[1]
+                    response.partial_success.error_message = "some spans were not wanted"
                 if action[0] == "slow":
                     time.sleep(action[1])
                 elif action[0] == "status":
@@ -66,7 +71,7 @@ class FaultUpstream:
                     upstream.attempts.append((len(span_ids), status))
                     if status == 200:
                         upstream.accepted.extend(span_ids)
-                answer = ExportTraceServiceResponse().SerializeToString() if status == 200 else b"{}"
+                answer = response.SerializeToString() if status == 200 else b"{}"
                 self.send_response(status)
                 self.send_header("Content-Type", "application/x-protobuf" if status == 200 else "application/json")
                 for name, value in headers.items():

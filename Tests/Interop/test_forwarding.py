@@ -127,9 +127,11 @@ def test_braintrust_a_to_b_trees_equal(tmp_path):
 
 
 def test_faults_delay_but_lose_nothing(tmp_path):
+    from email.utils import formatdate
+
     faults = [
-        ("status", 503, {"Retry-After": "1"}),
-        ("status", 429, {"Retry-After": "1"}),
+        ("status", 503, {"Retry-After": formatdate(time.time() + 1, usegmt=True)}),  # an HTTP date
+        ("status", 429, {"Retry-After": "1"}),  # seconds
         ("status", 500, {}),
         ("reset",),
         ("limit", 120),  # from here on, more than 120 spans in a request: 413
@@ -314,3 +316,16 @@ def test_config_file_drives_serve_and_check_names_line_and_key(tmp_path):
     serve = subprocess.run([SPINDLE_BIN, "serve", "--config", str(bad), "--db", str(tmp_path / "x.db")],
                            capture_output=True, timeout=30, check=False)
     assert serve.returncode != 0 and "max_itmes" in serve.stderr.decode()
+
+
+def test_partial_success_is_logged_and_not_retried(tmp_path):
+    with FaultUpstream([("partial", 3)]) as upstream:
+        a = start_spindle(tmp_path, "--forward", f"otlp-http={upstream.url}", db_path=tmp_path / "a.db")
+        try:
+            post(a, many_spans(10))
+            wait_for(lambda: outbox(a).splitlines()[1].split()[1] == "0", what="nothing pending")
+            assert len(upstream.attempts) == 1  # not retried
+        finally:
+            stop_spindle(a)
+        log = "".join(path.read_text() for path in tmp_path.glob("spindle-*.log"))
+        assert "partial success" in log and "rejected=3" in log
