@@ -23,7 +23,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 
 
 class FaultUpstream:
-    def __init__(self, faults: list[tuple] | None = None):
+    def __init__(self, faults: list[tuple] | None = None, port: int = 0):
         self.faults = list(faults or [])
         self.limit: int | None = None
         self.accepted: list[bytes] = []  # span ids, in arrival order (duplicates kept)
@@ -80,7 +80,7 @@ class FaultUpstream:
                 self.end_headers()
                 self.wfile.write(answer)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

@@ -329,3 +329,36 @@ def test_partial_success_is_logged_and_not_retried(tmp_path):
             stop_spindle(a)
         log = "".join(path.read_text() for path in tmp_path.glob("spindle-*.log"))
         assert "partial success" in log and "rejected=3" in log
+
+
+def test_upstream_down_for_a_while_then_back(tmp_path):
+    """Connection refused until the upstream starts: everything arrives once it is up; dead letters can
+    also be dropped from the CLI."""
+    from conftest import _free_port
+
+    port = _free_port()
+    a = start_spindle(tmp_path, "--forward", f"otlp-http=http://127.0.0.1:{port},name=late", db_path=tmp_path / "a.db")
+    try:
+        post(a, many_spans(40))
+        time.sleep(2)  # several refused attempts
+        assert outbox(a).splitlines()[1].split()[1] == "40"  # still pending
+        with FaultUpstream(port=port) as upstream:
+            wait_for(lambda: len(set(upstream.accepted)) == 40, timeout=60, what="the spans once the upstream is up")
+    finally:
+        stop_spindle(a)
+
+
+def test_dead_letters_can_be_dropped(tmp_path):
+    with FaultUpstream([("status", 422, {})]) as upstream:
+        a = start_spindle(tmp_path, "--forward", f"otlp-http={upstream.url},name=up", db_path=tmp_path / "a.db")
+        try:
+            post(a, many_spans(7))
+            wait_for(lambda: "HTTP 422" in outbox(a), what="a dead letter")
+            refused = subprocess.run([SPINDLE_BIN, "outbox", "drop", "up", "--db", str(a.db_path)], capture_output=True)
+            assert refused.returncode != 0 and b"--dead" in refused.stderr  # says what it would drop
+            dropped = subprocess.run(
+                [SPINDLE_BIN, "outbox", "drop", "up", "--dead", "--db", str(a.db_path)], capture_output=True, check=True)
+            assert b"dropped 1 dead letters" in dropped.stdout
+            assert "HTTP 422" not in outbox(a)
+        finally:
+            stop_spindle(a)
