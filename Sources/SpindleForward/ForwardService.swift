@@ -95,7 +95,11 @@ public struct ForwardService: Service {
             let items = try load(exporter, readers, rows: letter.firstSpanRow...letter.lastSpanRow)
             let outcomes = try await delivery.deliver(items)
             try await store.forgetDeadLetter(id: letter.id)
-            try await record(exporter, items, outcomes)
+            let refused = try await deadLetters(exporter, items, outcomes)
+            // Counted as delivered; the cursor stays where it is (`through` only moves it forward).
+            try await store.recordDelivery(
+                exporter: exporter.name, through: 0, spans: items.count - refused, batches: 1, retries: 0)
+            metrics?.forwarded(items.count - refused, retries: 0, deadLettered: refused, exporter: exporter.name)
         }
 
         guard let cursor = try readers.withReader({ try $0.deliveredThrough(exporter: exporter.name) }) else { return false }
@@ -150,7 +154,6 @@ public struct ForwardService: Service {
             for try await done in group { all.append(done) }
             return all
         }
-        let wave = batches
         var delivered = 0
         var retried = 0
         var refusedTotal = 0
@@ -166,7 +169,7 @@ public struct ForwardService: Service {
             }
         }
         try await store.recordDelivery(
-            exporter: exporter.name, through: last, spans: delivered, batches: wave.count, retries: retried)
+            exporter: exporter.name, through: last, spans: delivered, batches: batches.count, retries: retried)
         metrics?.forwarded(delivered, retries: retried, deadLettered: refusedTotal, exporter: exporter.name)
         return true
     }
@@ -184,13 +187,6 @@ public struct ForwardService: Service {
             refused += range.count
         }
         return refused
-    }
-
-    private func record(_ exporter: ExporterConfiguration, _ items: [ForwardItem], _ outcomes: [DeliveryOutcome]) async throws {
-        let refused = try await deadLetters(exporter, items, outcomes)
-        if let cursor = try ReaderPool(store: store, capacity: 1).withReader({ try $0.deliveredThrough(exporter: exporter.name) }) {
-            try await store.recordDelivery(exporter: exporter.name, through: cursor, spans: items.count - refused, batches: 1, retries: 0)
-        }
     }
 
     /// The spans of a row range that pass the exporter's filters, with their LLM calls.

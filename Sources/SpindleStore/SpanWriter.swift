@@ -421,9 +421,9 @@ final class SpanWriter {
                 roots.insert(root)
                 let parents = load.isNull(2) ? [] : ((try? JSONValue.parse(load.string(2)))?.arrayValue?.compactMap(\.stringValue) ?? [])
                 existing = Span(
-                    traceID: TraceID(hex: root) ?? TraceID(derivedFrom: root),
-                    spanID: SpanID(hex: load.string(1)) ?? SpanID(derivedFrom: load.string(1)),
-                    parentSpanID: parents.first.map { SpanID(hex: $0) ?? SpanID(derivedFrom: $0) }, name: load.string(3),
+                    traceID: TraceID(treeID: root),
+                    spanID: SpanID(treeID: load.string(1)),
+                    parentSpanID: parents.first.map(SpanID.init(treeID:)), name: load.string(3),
                     kind: SpanKind(rawValue: load.int32(4)), startTimeUnixNano: load.uint64(5), endTimeUnixNano: load.uint64(6),
                     attributes: (try? OTLPJSON.decodeAttributes(load.bytes(9))) ?? [],
                     events: load.isNull(10) ? [] : ((try? OTLPJSON.decodeEvents(load.bytes(10))) ?? []),

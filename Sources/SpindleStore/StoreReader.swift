@@ -53,18 +53,16 @@ public struct TreeIdentity: Sendable, Hashable {
 }
 
 extension TraceID {
-    /// An OTLP id for a tree id that is not one (the first 16 bytes of its SHA-256).
-    public init(derivedFrom text: String) {
-        let hex = PromptIdentity.sha256(text)
-        self = TraceID(hex: hex.prefix(32))!
+    /// The OTLP id of a tree id: itself when it is 32 hex digits, else the first 16 bytes of its SHA-256.
+    public init(treeID text: String) {
+        self = TraceID(hex: text) ?? TraceID(hex: PromptIdentity.sha256(text).prefix(32))!
     }
 }
 
 extension SpanID {
-    /// An OTLP id for a tree id that is not one (the first 8 bytes of its SHA-256).
-    public init(derivedFrom text: String) {
-        let hex = PromptIdentity.sha256(text)
-        self = SpanID(hex: hex.prefix(16))!
+    /// The OTLP id of a tree id: itself when it is 16 hex digits, else the first 8 bytes of its SHA-256.
+    public init(treeID text: String) {
+        self = SpanID(hex: text) ?? SpanID(hex: PromptIdentity.sha256(text).prefix(16))!
     }
 }
 
@@ -226,15 +224,15 @@ public final class StoreReader {
                 parent = id
             } else {
                 let all = try JSONValue.parse(parents).arrayValue?.compactMap(\.stringValue) ?? []
-                parent = all.first.map { SpanID(hex: $0) ?? SpanID(derivedFrom: $0) }
+                parent = all.first.map(SpanID.init(treeID:))
                 otlpParent = all.count <= 1 && all.allSatisfy { SpanID(hex: $0) != nil }
                 if !otlpParent { tree = TreeIdentity(rootSpanID: rootText, spanID: spanText, parents: all) }
             }
         }
         // Rows with ids of their own (Braintrust's): OTLP ids derived from them, the tree from the originals.
         if traceID == nil || spanID == nil || !otlpParent {
-            traceID = traceID ?? TraceID(derivedFrom: rootText)
-            spanID = spanID ?? SpanID(derivedFrom: spanText)
+            traceID = traceID ?? TraceID(treeID: rootText)
+            spanID = spanID ?? SpanID(treeID: spanText)
             if tree == nil {
                 let parents = try row.optionalString(3).map { try JSONValue.parse($0).arrayValue?.compactMap(\.stringValue) ?? [] } ?? []
                 tree = TreeIdentity(rootSpanID: rootText, spanID: spanText, parents: parents)

@@ -15,6 +15,8 @@ import subprocess
 import time
 import urllib.request
 
+import pytest
+
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
@@ -71,34 +73,24 @@ def post(server, request: dict) -> None:
     assert response.status == 200, response
 
 
-def test_otlp_http_a_to_b_trees_equal(tmp_path):
+@pytest.mark.parametrize("kind", ["otlp-http", "otlp-grpc"])
+def test_otlp_a_to_b_trees_equal(tmp_path, kind):
     b = start_spindle(tmp_path, db_path=tmp_path / "b.db")
-    a = start_spindle(tmp_path, "--forward", f"otlp-http={b.endpoint}", db_path=tmp_path / "a.db")
+    target = b.endpoint if kind == "otlp-http" else f"http://{b.grpc_target}"
+    a = start_spindle(tmp_path, "--forward", f"{kind}={target}", db_path=tmp_path / "a.db")
     try:
         sent = send_scenario(a)
-        wait_for(lambda: b.count("spans") == len(sent), what="B to have every span")
+        wait_for(lambda: b.count("spans") == len(sent), what=f"B to have every span over {kind}")
         assert stored_spans(b.connect()) == stored_spans(a.connect())  # field for field
-        wait_for(lambda: "0" in outbox(a).split("\n")[1].split()[1:2], what="nothing pending")
+        wait_for(lambda: outbox(a).splitlines()[1].split()[1] == "0", what="nothing pending")
         status = outbox(a).splitlines()[1].split()
-        assert status[0].startswith("otlp-http:127.0.0.1:") and status[1] == "0" and status[3] == str(len(sent))
+        assert status[0].startswith(f"{kind}:127.0.0.1:") and status[3] == str(len(sent))
         # The same on /metrics (Prometheus text).
         metrics = urllib.request.urlopen(f"{a.endpoint}/metrics").read().decode()
         assert f'spindle_forwarded_spans_total{{exporter="{status[0]}"}} {len(sent)}' in metrics
         assert f'spindle_received_spans_total{{receiver="otlp-http"}} {len(sent)}' in metrics
         assert f"spindle_stored_spans_total {len(sent)}" in metrics
         assert f'spindle_outbox_pending_spans{{exporter="{status[0]}"}} 0' in metrics
-    finally:
-        stop_spindle(a)
-        stop_spindle(b)
-
-
-def test_otlp_grpc_a_to_b_trees_equal(tmp_path):
-    b = start_spindle(tmp_path, db_path=tmp_path / "b.db")
-    a = start_spindle(tmp_path, "--forward", f"otlp-grpc=http://{b.grpc_target}", db_path=tmp_path / "a.db")
-    try:
-        sent = send_scenario(a)
-        wait_for(lambda: b.count("spans") == len(sent), what="B to have every span over gRPC")
-        assert stored_spans(b.connect()) == stored_spans(a.connect())  # field for field
     finally:
         stop_spindle(a)
         stop_spindle(b)

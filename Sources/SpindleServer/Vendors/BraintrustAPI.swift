@@ -33,8 +33,8 @@ struct BraintrustAPI: Sendable {
                 let row = try FieldReader(event, path: "events[\(index)]")
                 let id = try row.string("id") ?? UUID().uuidString.lowercased()
                 let fields = row.object.filter { !Self.controlFields.contains($0.key) && $0.key != "id" }
-                // Validate now, so that a bad row fails the request before anything is written.
-                _ = try Self.span(row: .object(fields), id: id, projectID: projectID, path: row.path)
+                // Built (so validated) now, so that a bad row fails the request before anything is written.
+                let whole = try Self.span(row: .object(fields), id: id, projectID: projectID, path: row.path)
                 if row.value("_object_delete") == .bool(true) {
                     updates.append(RowUpdate(rowID: id) { _ in nil })
                 } else if row.value("_is_merge") == .bool(true) {
@@ -53,8 +53,7 @@ struct BraintrustAPI: Sendable {
                                 ?? (try? Self.span(row: base, id: id, projectID: projectID, path: row.path))
                         })
                 } else {
-                    let replacement = try Self.span(row: .object(fields), id: id, projectID: projectID, path: row.path)
-                    updates.append(RowUpdate(rowID: id) { _ in replacement })
+                    updates.append(RowUpdate(rowID: id) { _ in whole })
                 }
                 rowIDs.append(id)
             }
@@ -129,9 +128,9 @@ struct BraintrustAPI: Sendable {
         }
         let error = row.value("error")
         let span = Span(
-            traceID: TraceID(hex: rootSpanID) ?? TraceID(derivedFrom: rootSpanID),
-            spanID: SpanID(hex: spanID) ?? SpanID(derivedFrom: spanID),
-            parentSpanID: parents.first.map { SpanID(hex: $0) ?? SpanID(derivedFrom: $0) },
+            traceID: TraceID(treeID: rootSpanID),
+            spanID: SpanID(treeID: spanID),
+            parentSpanID: parents.first.map(SpanID.init(treeID:)),
             name: try spanAttributes?.string("name") ?? "braintrust row", kind: .internal, startTimeUnixNano: start,
             endTimeUnixNano: max(start, end), attributes: attributes,
             status: error.map { SpanStatus(code: .error, message: $0.stringValue ?? VendorSpan.json($0)) } ?? SpanStatus())
