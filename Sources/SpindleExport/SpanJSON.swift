@@ -227,23 +227,30 @@ public enum SpanJSON {
     /// A JSON object with no object nested in it (outside strings): no tagged values, no kvlists.
     static func isPlainObject(_ bytes: [UInt8]) -> Bool {
         bytes.withUnsafeBufferPointer { buffer in
-            guard buffer.first == UInt8(ascii: "{") else { return false }
-            var inString = false
-            var index = 1
-            while index < buffer.count {
-                let byte = buffer[index]
-                if inString {
-                    if byte == UInt8(ascii: "\\") {
-                        index += 1  // skip the escaped character
-                    } else if byte == UInt8(ascii: "\"") {
-                        inString = false
-                    }
-                } else if byte == UInt8(ascii: "\"") {
-                    inString = true
-                } else if byte == UInt8(ascii: "{") {
-                    return false
+            guard buffer.first == UInt8(ascii: "{"), let base = buffer.baseAddress else { return false }
+            let end = base + buffer.count
+            // Outside strings, look at each byte up to the next quote; inside, jump with memchr to the
+            // closing quote (one not escaped by an odd run of backslashes). Strings are most of the text.
+            var cursor = base + 1
+            while cursor < end {
+                let byte = cursor.pointee
+                if byte == UInt8(ascii: "{") { return false }
+                guard byte == UInt8(ascii: "\"") else {
+                    cursor += 1
+                    continue
                 }
-                index += 1
+                var search = cursor + 1
+                while true {
+                    guard let found = memchr(search, Int32(UInt8(ascii: "\"")), end - search) else { return true }
+                    let quote = UnsafePointer(found.assumingMemoryBound(to: UInt8.self))
+                    var backslashes = 0
+                    while quote - backslashes - 1 > cursor, (quote - backslashes - 1).pointee == UInt8(ascii: "\\") {
+                        backslashes += 1
+                    }
+                    search = quote + 1
+                    if backslashes % 2 == 0 { break }
+                }
+                cursor = search
             }
             return true
         }
@@ -251,6 +258,11 @@ public enum SpanJSON {
 
     /// The forest as nested nodes, written with an explicit stack (traces can be 10,000 levels deep).
     public static func tree(_ document: TraceDocument, into writer: inout JSONWriter) {
+        // Spans are borrowed in place: a copied span retains everything it holds.
+        document.spans.withUnsafeBufferPointer { spans in tree(document, spans: spans, into: &writer) }
+    }
+
+    private static func tree(_ document: TraceDocument, spans: UnsafeBufferPointer<StoredSpan>, into writer: inout JSONWriter) {
         let tree = document.tree
         writer.raw("[")
         // Each frame: the sibling list being written and the position in it.
@@ -266,21 +278,19 @@ public enum SpanJSON {
             stack[top].next += 1
             if next > 0 { writer.raw(",") }
             let nodeIndex = siblings[next]
-            let node = tree.nodes[nodeIndex]
-            let stored = document.spans[node.span]
-            let span = stored.span
+            let node = tree.nodes[nodeIndex].span
             writer.raw("{\"span_id\":")
-            writer.string(stored.treeSpanID)
+            writer.string(spans[node].treeSpanID)
             writer.raw(",\"name\":")
-            writer.string(span.name)
+            writer.string(spans[node].span.name)
             writer.raw(",\"start_time_unix_nano\":")
-            writer.quotedNumber(span.startTimeUnixNano)
+            writer.quotedNumber(spans[node].span.startTimeUnixNano)
             writer.raw(",\"duration_ms\":")
-            writer.number(Double(span.durationNanos) / 1e6)
+            writer.number(Double(spans[node].span.durationNanos) / 1e6)
             writer.raw(",\"status\":")
-            writer.string(span.status.code.description)
-            if node.missingParent { writer.raw(",\"missing_parent\":true") }
-            if node.cycleBroken { writer.raw(",\"cycle_broken\":true") }
+            writer.string(spans[node].span.status.code.description)
+            if tree.nodes[nodeIndex].missingParent { writer.raw(",\"missing_parent\":true") }
+            if tree.nodes[nodeIndex].cycleBroken { writer.raw(",\"cycle_broken\":true") }
             if document.storedLLMCall(nodeIndex) != nil { writer.raw(",\"llm\":true") }
             let subtree = document.subtreeTotals[nodeIndex]
             if subtree.calls > 0 {
@@ -289,7 +299,7 @@ public enum SpanJSON {
                 writer.raw("}")
             }
             writer.raw(",\"children\":[")
-            stack.append((node.children, 0))
+            stack.append((tree.nodes[nodeIndex].children, 0))
         }
     }
 
@@ -337,8 +347,8 @@ extension TraceTree {
     /// The tree of stored spans (one trace).
     public init(stored spans: [StoredSpan]) {
         self.init(
-            spans.map {
-                TreeSpan(spanID: $0.treeSpanID, parents: $0.treeParents, startTimeUnixNano: $0.span.startTimeUnixNano)
+            spans.withUnsafeBufferPointer {
+                $0.map { TreeSpan(spanID: $0.treeSpanID, parents: $0.treeParents, startTimeUnixNano: $0.span.startTimeUnixNano) }
             })
     }
 }

@@ -23,6 +23,7 @@ public struct TraceDocument: Sendable {
         self.llmCalls = llmCalls
         let tree = TraceTree(stored: spans)
         self.tree = tree
+        self.summary.orphanCount = tree.orphanCount
         var totals = [LLMTotals](repeating: LLMTotals(), count: tree.nodes.count)
         if !llmCalls.isEmpty {
             // Children come after their parent in depth-first order: walking it backwards sums bottom-up.
@@ -55,7 +56,8 @@ public struct TraceDocument: Sendable {
         let rootSpanID = rootSpanID.lowercased()
         let spans = try reader.spans(rootSpanID: rootSpanID, project: project, attributes: attributes)
         guard let first = spans.first,
-            let summary = try reader.traceSummary(rootSpanID: rootSpanID, project: project ?? first.project)
+            let summary = try reader.traceSummary(
+                rootSpanID: rootSpanID, project: project ?? first.project, countingOrphans: false)
         else { return nil }
         let llmCalls = try reader.llmCalls(rootSpanID: rootSpanID, project: project ?? first.project)
         return TraceDocument(rootSpanID: rootSpanID, summary: summary, spans: spans, llmCalls: llmCalls)
@@ -67,7 +69,9 @@ public struct TraceDocument: Sendable {
     /// `{root_span_id, summary, spans: [flat span objects], tree: [nested nodes]}`: the query API's
     /// answer and the `tree-json` export.
     public var treeJSON: [UInt8] {
-        var writer = JSONWriter(capacity: 1024 * spans.count + 256)
+        // Sized from the stored attributes so that an 11 MB answer is not copied while it grows.
+        let attributeBytes = spans.reduce(0) { $0 + ($1.storedAttributes?.count ?? 256) }
+        var writer = JSONWriter(capacity: attributeBytes + 768 * spans.count + 4096)
         writeTreeJSON(into: &writer)
         return writer.bytes
     }
@@ -79,11 +83,13 @@ public struct TraceDocument: Sendable {
         SpanJSON.summary(summary, into: &writer)
         writer.raw(",\"spans\":[")
         let shared = SpanJSON.SharedParts()
-        for (index, node) in tree.nodes.enumerated() {
-            if index > 0 { writer.raw(",") }
-            SpanJSON.span(
-                spans[node.span], node: node, into: &writer, shared: shared,
-                llm: SpanJSON.LLMParts(call: llmCall(index), subtree: subtreeTotals[index]))
+        spans.withUnsafeBufferPointer { spans in  // borrowed in place: a copied span retains all it holds
+            for (index, node) in tree.nodes.enumerated() {
+                if index > 0 { writer.raw(",") }
+                SpanJSON.span(
+                    spans[node.span], node: node, into: &writer, shared: shared,
+                    llm: SpanJSON.LLMParts(call: llmCall(index), subtree: subtreeTotals[index]))
+            }
         }
         writer.raw("],\"tree\":")
         SpanJSON.tree(self, into: &writer)

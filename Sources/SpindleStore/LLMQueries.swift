@@ -211,7 +211,7 @@ extension StoreReader {
             """
             SELECT \(Self.spanColumns), r.service_name, \(StoredLLMCall.columns)
             FROM llm_calls c JOIN spans s ON s.id = c.span_row
-                JOIN resources r ON r.id = s.resource_id JOIN scopes sc ON sc.id = s.scope_id
+                JOIN resources r ON r.id = s.resource_id
             WHERE c.counted = 1 AND (?1 IS NULL OR s.project = ?1) AND (?2 IS NULL OR c.flagged = ?2)
                 AND (?3 IS NULL OR c.model = ?3 OR c.request_model = ?3)
                 AND (?4 IS NULL OR c.start_time_unix_nano >= ?4) AND (?5 IS NULL OR c.start_time_unix_nano < ?5)

@@ -178,7 +178,7 @@ extension StoreReader {
         let statement = try prepare(
             """
             SELECT \(Self.spanColumns), s.id
-            FROM spans s JOIN resources r ON r.id = s.resource_id JOIN scopes sc ON sc.id = s.scope_id
+            FROM spans s
             WHERE s.id BETWEEN ?1 AND ?2 ORDER BY s.id
             """)
         statement.bind(1, rows.lowerBound)

@@ -17,7 +17,8 @@ public struct StoredSpan: Sendable, Hashable {
     /// Row ids of the resource and scope: the same id is the same resource (or scope).
     public var resourceKey: Int64 = 0
     public var scopeKey: Int64 = 0
-    /// The row's own tree ids when they are not OTLP's (Braintrust rows); nil: the span's ids in hex.
+    /// The row's ids in Braintrust's tree model as stored (set for every span read from the store);
+    /// nil: the span's OTLP ids in hex.
     public var tree: TreeIdentity? = nil
 
     /// `span_id` in Braintrust's tree model.
@@ -90,6 +91,8 @@ public final class StoreReader {
     private var statements: [String: SQLiteStatement] = [:]
     private var resources: [Int64: (Resource, String)] = [:]
     private var scopes: [Int64: (InstrumentationScope, String)] = [:]
+    /// The root span id of the last span read: the spans of one trace share one string.
+    private var lastRootSpanID = ""
 
     init(path: String) throws {
         self.path = path
@@ -130,6 +133,7 @@ public final class StoreReader {
         let rootSpanID = rootSpanID.lowercased()
         // The span index leads with the project: name it, so the lookup never becomes a table scan.
         let projects = try project.map { [$0] } ?? self.projects(holding: rootSpanID)
+        if projects.count == 1 { return try spans(rootSpanID: rootSpanID, inProject: projects[0], attributes: attributes) }
         var result: [StoredSpan] = []
         for project in projects {
             result += try spans(rootSpanID: rootSpanID, inProject: project, attributes: attributes)
@@ -151,10 +155,7 @@ public final class StoreReader {
     {
         let statement = try prepare(
             """
-            SELECT \(Self.spanColumns)
-            FROM spans s JOIN resources r ON r.id = s.resource_id JOIN scopes sc ON sc.id = s.scope_id
-            WHERE s.project = ?2 AND s.root_span_id = ?1
-            ORDER BY s.start_time_unix_nano, s.span_id
+            SELECT \(Self.spanColumns) FROM spans s WHERE s.project = ?2 AND s.root_span_id = ?1
             """)
         statement.bind(1, rootSpanID)
         statement.bind(2, project)
@@ -162,6 +163,12 @@ public final class StoreReader {
         while try statement.step() {
             result.append(try storedSpan(statement, attributes: attributes))
         }
+        // Sorted here rather than by SQLite: its sorter would copy every whole row (attributes included).
+        // Keys first: a comparison reading `result` itself would copy whole spans out of it.
+        let starts = result.map(\.span.startTimeUnixNano)
+        let ids = result.map(\.treeSpanID)
+        let order = result.indices.sorted { starts[$0] != starts[$1] ? starts[$0] < starts[$1] : ids[$0] < ids[$1] }
+        result.permute(to: order)
         return result
     }
 
@@ -197,15 +204,15 @@ public final class StoreReader {
         return data
     }
 
-    /// What `storedSpan` reads, from `spans s`, `resources r` and `scopes sc`.
+    /// What `storedSpan` reads, from `spans s`. Resources and scopes are read by id, once per reader:
+    /// joining them would look both up again for every span.
     static let spanColumns = """
         s.project, s.root_span_id, s.span_id, s.span_parents, s.trace_state, s.flags, s.name, s.kind,
             s.start_time_unix_nano, s.end_time_unix_nano, s.status_code, s.status_message, s.attributes,
             s.dropped_attributes_count, s.events, s.dropped_events_count, s.links, s.dropped_links_count,
-            r.attributes, r.dropped_attributes_count, r.schema_url,
-            sc.name, sc.version, sc.attributes, sc.dropped_attributes_count, sc.schema_url, s.resource_id, s.scope_id
+            s.resource_id, s.scope_id
         """
-    static let spanColumnCount: Int32 = 28
+    static let spanColumnCount: Int32 = 20
 
     func storedSpan(_ row: SQLiteStatement, attributes decoding: AttributeDecoding = .decoded) throws
         -> StoredSpan
@@ -239,6 +246,13 @@ public final class StoreReader {
             }
         }
         guard let traceID, let spanID else { throw SQLiteError(code: 0, message: "span \(rootText)/\(spanText) has no ids") }
+        // The ids as stored, kept for OTLP rows too: trees, JSON and sorting would otherwise spell them
+        // out in hex again and again.
+        if tree == nil {
+            let root = rootText == lastRootSpanID ? lastRootSpanID : rootText
+            lastRootSpanID = root
+            tree = TreeIdentity(rootSpanID: root, spanID: spanText, parents: parent.map { [$0.hex] } ?? [])
+        }
         let span = Span(
             traceID: traceID, spanID: spanID, traceState: row.string(4), parentSpanID: parent, flags: row.uint32(5),
             name: row.string(6), kind: SpanKind(rawValue: row.int32(7)), startTimeUnixNano: row.uint64(8),
@@ -250,35 +264,47 @@ public final class StoreReader {
             links: row.isNull(16) ? [] : try OTLPJSON.decodeLinks(row.bytes(16)),
             droppedLinksCount: row.uint32(17),
             status: SpanStatus(code: StatusCode(rawValue: row.int32(10)), message: row.string(11)))
-        // Resources and scopes are shared by many spans: decode each once per reader.
-        let resourceID = row.int64(26)
-        let resource: (Resource, String)
-        if let cached = resources[resourceID] {
-            resource = cached
-        } else {
-            resource = (
-                Resource(attributes: try OTLPJSON.decodeAttributes(row.bytes(18)), droppedAttributesCount: row.uint32(19)),
-                row.string(20)
-            )
-            resources[resourceID] = resource
-        }
-        let scopeID = row.int64(27)
-        let scope: (InstrumentationScope, String)
-        if let cached = scopes[scopeID] {
-            scope = cached
-        } else {
-            scope = (
-                InstrumentationScope(
-                    name: row.string(21), version: row.string(22),
-                    attributes: try OTLPJSON.decodeAttributes(row.bytes(23)), droppedAttributesCount: row.uint32(24)),
-                row.string(25)
-            )
-            scopes[scopeID] = scope
-        }
+        let resourceID = row.int64(18)
+        let scopeID = row.int64(19)
+        let resource = try self.resource(resourceID)
+        let scope = try self.scope(scopeID)
         return StoredSpan(
             project: row.string(0), span: span, resource: resource.0, resourceSchemaURL: resource.1, scope: scope.0,
             scopeSchemaURL: scope.1, storedAttributes: decoding == .deferred ? row.bytes(12) : nil,
             resourceKey: resourceID, scopeKey: scopeID, tree: tree)
+    }
+
+    /// A resource and its schema URL by row id; shared by many spans, so decoded once per reader.
+    private func resource(_ id: Int64) throws -> (Resource, String) {
+        if let cached = resources[id] { return cached }
+        let statement = try prepare("SELECT attributes, dropped_attributes_count, schema_url FROM resources WHERE id = ?1")
+        statement.bind(1, id)
+        guard try statement.step() else { throw SQLiteError(code: 0, message: "span refers to missing resource \(id)") }
+        let resource = (
+            Resource(attributes: try OTLPJSON.decodeAttributes(statement.bytes(0)), droppedAttributesCount: statement.uint32(1)),
+            statement.string(2)
+        )
+        statement.reset()
+        resources[id] = resource
+        return resource
+    }
+
+    /// An instrumentation scope and its schema URL by row id, decoded once per reader.
+    private func scope(_ id: Int64) throws -> (InstrumentationScope, String) {
+        if let cached = scopes[id] { return cached }
+        let statement = try prepare(
+            "SELECT name, version, attributes, dropped_attributes_count, schema_url FROM scopes WHERE id = ?1")
+        statement.bind(1, id)
+        guard try statement.step() else { throw SQLiteError(code: 0, message: "span refers to missing scope \(id)") }
+        let scope = (
+            InstrumentationScope(
+                name: statement.string(0), version: statement.string(1),
+                attributes: try OTLPJSON.decodeAttributes(statement.bytes(2)), droppedAttributesCount: statement.uint32(3)),
+            statement.string(4)
+        )
+        statement.reset()
+        scopes[id] = scope
+        return scope
     }
 
     /// Prepared statements are cached per reader: the query API runs the same few again and again.
@@ -300,4 +326,24 @@ public final class StoreReader {
 
     /// Runs a query returning one integer; for tests and diagnostics.
     public func integer(_ sql: String) throws -> Int64 { try connection.integer(sql) }
+}
+
+extension Array {
+    /// Reorders in place so that `self[i]` becomes the element that was at `order[i]`, moving elements
+    /// through the permutation's cycles rather than copying them into a new array.
+    mutating func permute(to order: [Int]) {
+        var done = [Bool](repeating: false, count: count)
+        withUnsafeMutableBufferPointer { elements in
+            for start in elements.indices where !done[start] {
+                var position = start
+                while true {
+                    done[position] = true
+                    let next = order[position]
+                    if next == start { break }
+                    elements.swapAt(position, next)
+                    position = next
+                }
+            }
+        }
+    }
 }

@@ -146,7 +146,9 @@ extension StoreReader {
     }
 
     /// The summary of one trace; nil when no span of it is stored.
-    public func traceSummary(rootSpanID: String, project: String) throws -> TraceSummary? {
+    /// - Parameter countingOrphans: false when the caller builds the tree anyway and counts them there
+    ///   (the count looks up every span's first parent).
+    public func traceSummary(rootSpanID: String, project: String, countingOrphans: Bool = true) throws -> TraceSummary? {
         let statement = try prepare(
             """
             SELECT start_time_unix_nano, end_time_unix_nano, span_count, error_count, root_name, root_service,
@@ -160,7 +162,8 @@ extension StoreReader {
             project: project, rootSpanID: rootSpanID, startTimeUnixNano: statement.uint64(0),
             endTimeUnixNano: statement.uint64(1), spanCount: Int(statement.int64(2)), errorCount: Int(statement.int64(3)),
             rootName: statement.optionalString(4), rootService: statement.optionalString(5),
-            orphanCount: try orphanCount(project: project, rootSpanID: rootSpanID), llm: LLMTotals(statement, from: 6))
+            orphanCount: countingOrphans ? try orphanCount(project: project, rootSpanID: rootSpanID) : 0,
+            llm: LLMTotals(statement, from: 6))
     }
 
     /// Spans of the trace whose first parent is not stored.

@@ -108,7 +108,12 @@ public struct TraceTree: Sendable, Hashable {
                 roots.append(node)
             }
         }
-        let order = { (a: Int, b: Int) in Self.precedes(spans[inputOf[a]], spans[inputOf[b]]) }
+        // By start time, then span id; the times are gathered first so that most comparisons touch
+        // neither strings nor spans.
+        let starts = inputOf.map { spans[$0].startTimeUnixNano }
+        let order = { (a: Int, b: Int) in
+            starts[a] != starts[b] ? starts[a] < starts[b] : spans[inputOf[a]].spanID < spans[inputOf[b]].spanID
+        }
         roots.sort(by: order)
         for node in nodes.indices where nodes[node].children.count > 1 { nodes[node].children.sort(by: order) }
 

@@ -32,6 +32,26 @@ import SpindleCodec
         #expect(try JSONValue.parse(writer.bytes) == document)
     }
 
+    @Test func numbersAreWrittenAsSwiftPrintsThem() {
+        var values: [UInt64] = [0, 1, 9, 10, 99, 100, 1_700_000_000_000_000_000, UInt64.max, UInt64(Int64.max)]
+        var random = SystemRandomNumberGenerator()
+        for _ in 0..<1000 { values.append(random.next() >> UInt64.random(in: 0..<64, using: &random)) }
+        for value in values {
+            var writer = JSONWriter()
+            writer.number(value)
+            writer.raw(",")
+            writer.number(-Int64(truncatingIfNeeded: value >> 1))
+            writer.raw(",")
+            writer.quotedNumber(value)
+            #expect(writer.string == "\(value),\(-Int64(truncatingIfNeeded: value >> 1)),\"\(value)\"")
+        }
+        for double in [0.0, -0.0, 2.5, 1e-7, 123456.789, -1e300] {
+            var writer = JSONWriter()
+            writer.number(double)
+            #expect(writer.string == double.description)
+        }
+    }
+
     @Test(arguments: [
         ("", "unexpected end of input"), ("{", "expected a string key"), (#"{"a" 1}"#, "expected ':'"),
         ("[1,]", "unexpected character"), ("[1 2]", "expected ',' or ']'"), (#""abc"#, "unterminated string"),

@@ -129,6 +129,35 @@ func sampleDocument() async throws -> (TraceDocument, SpanStore, URL) {
         #expect(plain([Attribute("k", .int(1)), Attribute("k", .int(2))]) == #"{"k":1}"#)
     }
 
+    @Test func plainObjectsAreToldApartFromNestedOnes() {
+        // The reference: a byte-by-byte walk that tracks strings and escapes.
+        func reference(_ text: String) -> Bool {
+            let bytes = Array(text.utf8)
+            guard bytes.first == UInt8(ascii: "{") else { return false }
+            var inString = false
+            var index = 1
+            while index < bytes.count {
+                switch (inString, bytes[index]) {
+                case (true, UInt8(ascii: "\\")): index += 1
+                case (true, UInt8(ascii: "\"")), (false, UInt8(ascii: "\"")): inString.toggle()
+                case (false, UInt8(ascii: "{")): return false
+                default: break
+                }
+                index += 1
+            }
+            return true
+        }
+        var cases = [
+            #"{"a":1}"#, #"{"a":{"i":"1"}}"#, #"{"route":"/items/{id}","n":2}"#, #"{"q":"say \"{\"","b":true}"#,
+            #"{"q":"ends in backslash \\","m":{"k":1}}"#, #"{"q":"\\\"{"}"#, #"{"unterminated":"{"#, "[1]", "",
+        ]
+        let alphabet = Array(#"{}"\a:,"#)
+        for _ in 0..<2000 { cases.append("{" + String((0..<Int.random(in: 0..<24)).map { _ in alphabet.randomElement()! })) }
+        for text in cases {
+            #expect(SpanJSON.isPlainObject(Array(text.utf8)) == reference(text), "\(text)")
+        }
+    }
+
     @Test func treeJSONIsTheQueryAPIShape() async throws {
         let (document, store, directory) = try await sampleDocument()
         defer { store.close(); try? FileManager.default.removeItem(at: directory) }
