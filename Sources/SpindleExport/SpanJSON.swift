@@ -346,9 +346,16 @@ public enum SpanJSON {
 extension TraceTree {
     /// The tree of stored spans (one trace).
     public init(stored spans: [StoredSpan]) {
+        // Stored properties one by one: the computed `tree…` ones would copy each whole span first.
         self.init(
-            spans.withUnsafeBufferPointer {
-                $0.map { TreeSpan(spanID: $0.treeSpanID, parents: $0.treeParents, startTimeUnixNano: $0.span.startTimeUnixNano) }
+            spans.indices.map { index in
+                if let tree = spans[index].tree {
+                    TreeSpan(spanID: tree.spanID, parents: tree.parents, startTimeUnixNano: spans[index].span.startTimeUnixNano)
+                } else {
+                    TreeSpan(
+                        spanID: spans[index].span.spanID.hex, parents: spans[index].span.parentSpanID.map { [$0.hex] } ?? [],
+                        startTimeUnixNano: spans[index].span.startTimeUnixNano)
+                }
             })
     }
 }

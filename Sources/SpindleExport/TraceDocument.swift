@@ -1,3 +1,4 @@
+import Foundation
 public import SpindleCodec
 public import SpindleLLM
 public import SpindleModel
@@ -69,31 +70,79 @@ public struct TraceDocument: Sendable {
     /// `{root_span_id, summary, spans: [flat span objects], tree: [nested nodes]}`: the query API's
     /// answer and the `tree-json` export.
     public var treeJSON: [UInt8] {
-        // Sized from the stored attributes so that an 11 MB answer is not copied while it grows.
-        let attributeBytes = spans.reduce(0) { $0 + ($1.storedAttributes?.count ?? 256) }
-        var writer = JSONWriter(capacity: attributeBytes + 768 * spans.count + 4096)
+        var writer = JSONWriter(capacity: estimatedJSONBytes(0..<tree.nodes.count) + 4096)
         writeTreeJSON(into: &writer)
         return writer.bytes
     }
 
     public func writeTreeJSON(into writer: inout JSONWriter) {
+        writeTreeJSON(into: &writer, threads: ProcessInfo.processInfo.activeProcessorCount)
+    }
+
+    /// - Parameter threads: how many threads may write span objects at once (the tests compare 1 and more).
+    func writeTreeJSON(into writer: inout JSONWriter, threads: Int) {
         writer.raw("{\"root_span_id\":")
         writer.string(rootSpanID)
         writer.raw(",\"summary\":")
         SpanJSON.summary(summary, into: &writer)
         writer.raw(",\"spans\":[")
+        let count = tree.nodes.count
+        guard count >= Self.parallelRenderingThreshold, threads > 1 else {
+            writeSpanObjects(0..<count, into: &writer)
+            writer.raw("],\"tree\":")
+            SpanJSON.tree(self, into: &writer)
+            writer.raw("}")
+            return
+        }
+        // A large trace is megabytes of text: its span objects are written in slices on every core,
+        // with the nested tree as one more task, then joined in order.
+        let slices = min(threads, 8)
+        let pieces = RenderedPieces(count: slices + 1)
+        defer { pieces.release() }
+        DispatchQueue.concurrentPerform(iterations: slices + 1) { task in
+            if task == slices {
+                var tree = JSONWriter(capacity: 192 * count)
+                SpanJSON.tree(self, into: &tree)
+                pieces.store(tree.bytes, at: task)
+            } else {
+                let range = (task * count / slices)..<((task + 1) * count / slices)
+                var slice = JSONWriter(capacity: estimatedJSONBytes(range))
+                writeSpanObjects(range, into: &slice)
+                pieces.store(slice.bytes, at: task)
+            }
+        }
+        for slice in 0..<slices {
+            if slice > 0 && !pieces[slice].isEmpty && !pieces[slice - 1].isEmpty { writer.raw(",") }
+            writer.rawBytes(pieces[slice])
+        }
+        writer.raw("],\"tree\":")
+        writer.rawBytes(pieces[slices])
+        writer.raw("}")
+    }
+
+    /// Below this many spans the answer is written on one thread (measured: splitting pays off from a
+    /// few thousand spans on).
+    static let parallelRenderingThreshold = 2048
+
+    /// The flat span objects of tree nodes `range`, comma-separated.
+    private func writeSpanObjects(_ range: Range<Int>, into writer: inout JSONWriter) {
         let shared = SpanJSON.SharedParts()
         spans.withUnsafeBufferPointer { spans in  // borrowed in place: a copied span retains all it holds
-            for (index, node) in tree.nodes.enumerated() {
-                if index > 0 { writer.raw(",") }
+            for index in range {
+                if index > range.lowerBound { writer.raw(",") }
                 SpanJSON.span(
-                    spans[node.span], node: node, into: &writer, shared: shared,
+                    spans[tree.nodes[index].span], node: tree.nodes[index], into: &writer, shared: shared,
                     llm: SpanJSON.LLMParts(call: llmCall(index), subtree: subtreeTotals[index]))
             }
         }
-        writer.raw("],\"tree\":")
-        SpanJSON.tree(self, into: &writer)
-        writer.raw("}")
+    }
+
+    /// Room for the span objects of nodes `range`, from their stored attributes, so that a buffer of
+    /// megabytes is not copied while it grows.
+    private func estimatedJSONBytes(_ range: Range<Int>) -> Int {
+        spans.withUnsafeBufferPointer { spans in
+            range.reduce(0) { $0 + 960 + (spans[tree.nodes[$1].span].storedAttributes?.count ?? 256) }
+        }
     }
 
     /// The trace as OTLP data, grouped by resource and scope (for `otlp-json` and `otlp-proto`).
@@ -111,5 +160,24 @@ public struct TraceDocument: Sendable {
                 return decoded
             }
         }
+    }
+}
+
+/// Slots that parallel tasks fill, one each; read after they have all finished.
+private final class RenderedPieces: @unchecked Sendable {
+    private let slots: UnsafeMutableBufferPointer<[UInt8]>
+
+    init(count: Int) {
+        slots = .allocate(capacity: count)
+        slots.initialize(repeating: [])
+    }
+
+    func store(_ bytes: [UInt8], at index: Int) { slots[index] = bytes }
+
+    subscript(index: Int) -> [UInt8] { slots[index] }
+
+    func release() {
+        slots.deinitialize()
+        slots.deallocate()
     }
 }

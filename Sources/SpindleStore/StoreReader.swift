@@ -222,6 +222,7 @@ public final class StoreReader {
         var traceID = TraceID(hex: rootText)
         var spanID = SpanID(hex: spanText)
         var parent: SpanID?
+        var parentText: String?
         var tree: TreeIdentity?
         var otlpParent = true
         if let parents = row.optionalString(3) {
@@ -229,6 +230,7 @@ public final class StoreReader {
             let utf8 = parents.utf8
             if utf8.count == 20, parents.hasPrefix("[\""), let id = SpanID(hex: parents.dropFirst(2).prefix(16)) {
                 parent = id
+                parentText = String(parents.dropFirst(2).prefix(16))
             } else {
                 let all = try JSONValue.parse(parents).arrayValue?.compactMap(\.stringValue) ?? []
                 parent = all.first.map(SpanID.init(treeID:))
@@ -251,7 +253,7 @@ public final class StoreReader {
         if tree == nil {
             let root = rootText == lastRootSpanID ? lastRootSpanID : rootText
             lastRootSpanID = root
-            tree = TreeIdentity(rootSpanID: root, spanID: spanText, parents: parent.map { [$0.hex] } ?? [])
+            tree = TreeIdentity(rootSpanID: root, spanID: spanText, parents: parentText.map { [$0] } ?? [])
         }
         let span = Span(
             traceID: traceID, spanID: spanID, traceState: row.string(4), parentSpanID: parent, flags: row.uint32(5),

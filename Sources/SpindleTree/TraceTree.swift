@@ -51,15 +51,18 @@ public struct TraceTree: Sendable, Hashable {
         nodes.reserveCapacity(spans.count)
         var inputOf: [Int] = []  // node -> input index
         var duplicates: [String] = []
-        for (position, span) in spans.enumerated() {
-            if index[span.spanID] != nil {
-                duplicates.append(span.spanID)
+        // One hash of each id to index it and one of each first parent to find it: for a trace of
+        // 100,000 spans these lookups are most of the work.
+        for position in spans.indices {
+            if let earlier = index.updateValue(nodes.count, forKey: spans[position].spanID) {
+                index[spans[position].spanID] = earlier  // a repeated id keeps its first occurrence
+                duplicates.append(spans[position].spanID)
                 continue
             }
-            index[span.spanID] = nodes.count
             nodes.append(
                 Node(
-                    span: position, children: [], missingParent: false, otherParents: Array(span.parents.dropFirst()),
+                    span: position, children: [], missingParent: false,
+                    otherParents: spans[position].parents.count > 1 ? Array(spans[position].parents.dropFirst()) : [],
                     cycleBroken: false, depth: 0))
             inputOf.append(position)
         }
@@ -67,14 +70,11 @@ public struct TraceTree: Sendable, Hashable {
         // Each node's parent node, if the first parent is present (and is not the node itself).
         var parentOf = [Int?](repeating: nil, count: nodes.count)
         for node in nodes.indices {
-            let span = spans[inputOf[node]]
-            guard let first = span.parents.first else { continue }
-            if let parent = index[first], parent != node {
-                parentOf[node] = parent
-            } else if index[first] == node {
-                nodes[node].cycleBroken = true  // a span that is its own parent
-            } else {
-                nodes[node].missingParent = true
+            guard let first = spans[inputOf[node]].parents.first else { continue }
+            switch index[first] {
+            case .some(node): nodes[node].cycleBroken = true  // a span that is its own parent
+            case .some(let parent): parentOf[node] = parent
+            case .none: nodes[node].missingParent = true
             }
         }
 

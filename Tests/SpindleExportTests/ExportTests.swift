@@ -129,6 +129,35 @@ func sampleDocument() async throws -> (TraceDocument, SpanStore, URL) {
         #expect(plain([Attribute("k", .int(1)), Attribute("k", .int(2))]) == #"{"k":1}"#)
     }
 
+    @Test func largeTracesWrittenOnSeveralThreadsGiveTheSameJSON() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spindle-export-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let store = try SpanStore(path: directory.appendingPathComponent("x.db").path)
+        defer { store.close(); try? FileManager.default.removeItem(at: directory) }
+        let trace = TraceID(high: 7, low: 9)
+        // A root, a chain, a fan-out and orphans: 3,001 spans, above the threshold for splitting.
+        let spans = (0...3000).map { id -> Span in
+            let parent: UInt64? = id == 0 ? nil : id % 7 == 0 ? 100_000 + UInt64(id) : UInt64(id / 2)
+            return Span(
+                traceID: trace, spanID: SpanID(UInt64(id) + 1), parentSpanID: parent.map { SpanID($0 + 1) }, name: "s\(id)",
+                startTimeUnixNano: 1_000 + UInt64(id % 13), endTimeUnixNano: 2_000,
+                attributes: [Attribute("n", .int(Int64(id))), Attribute("m", .kvlist([Attribute("x", .bool(true))]))])
+        }
+        _ = try await store.write(TracesData(resourceSpans: [ResourceSpans(scopeSpans: [ScopeSpans(spans: spans)])]))
+        let document = try #require(
+            try TraceDocument.load(rootSpanID: trace.hex, attributes: .deferred, from: store.reader()))
+        #expect(document.spans.count > TraceDocument.parallelRenderingThreshold)
+        var single = JSONWriter()
+        document.writeTreeJSON(into: &single, threads: 1)
+        for threads in [2, 3, 8] {
+            var split = JSONWriter()
+            document.writeTreeJSON(into: &split, threads: threads)
+            #expect(split.bytes == single.bytes, "\(threads) threads")
+        }
+        let body = try JSONValue.parse(single.bytes)
+        #expect(body["spans"]?.arrayValue?.count == 3001)
+    }
+
     @Test func plainObjectsAreToldApartFromNestedOnes() {
         // The reference: a byte-by-byte walk that tracks strings and escapes.
         func reference(_ text: String) -> Bool {
