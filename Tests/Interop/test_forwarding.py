@@ -132,15 +132,24 @@ def test_faults_delay_but_lose_nothing(tmp_path):
     with FaultUpstream(faults) as upstream:
         a = start_spindle(tmp_path, "--forward", f"otlp-http={upstream.url},max-items=500", db_path=tmp_path / "a.db")
         try:
-            post(a, many_spans(300))
-            post(a, many_spans(200))
+            post(a, many_spans(500))  # one request: one batch of 500
             wait_for(lambda: len(set(upstream.accepted)) == 500, timeout=60, what="every span upstream")
-            statuses = [status for _, status in upstream.attempts]
-            assert statuses[:5] == [503, 429, 500, 0, 413]  # in order: each fault retried
-            assert all(count <= 120 for count, status in upstream.attempts if status == 200)  # 413: split in halves
+            wait_for(lambda: outbox(a).splitlines()[1].split()[1] == "0", what="nothing pending")
+            # The expected attempts, exactly: the batch of 500 meets 503, 429, 500 and a reset, each retried;
+            # then 413 splits it into halves, and halves again while they exceed 120 (500 -> 250 -> 125
+            # -> 62/63): one 413 for 500, two for 250, four for 125, and eight deliveries (one of them slow).
+            sizes_by_status: dict[int, list[int]] = {}
+            for count, status in upstream.attempts:
+                sizes_by_status.setdefault(status, []).append(count)
+            assert [status for _, status in upstream.attempts][:5] == [503, 429, 500, 0, 413]
+            assert sizes_by_status[503] == sizes_by_status[429] == sizes_by_status[500] == sizes_by_status[0] == [500]
+            assert sorted(sizes_by_status[413]) == [125, 125, 125, 125, 250, 250, 500]
+            assert sorted(sizes_by_status[200]) == [62, 62, 62, 62, 63, 63, 63, 63]
+            assert len(upstream.attempts) == 4 + 7 + 8
+            # Delivered exactly once here (no attempt failed after the upstream took it), none missing.
+            assert len(upstream.accepted) == 500
             stored = {bytes.fromhex(row[0]) for row in a.query("SELECT span_id FROM spans")}
             assert set(upstream.accepted) == stored
-            wait_for(lambda: outbox(a).splitlines()[1].split()[1] == "0", what="nothing pending")
             retries = int(outbox(a).splitlines()[1].split()[5])
             assert retries >= 4
         finally:
