@@ -179,11 +179,9 @@ struct FieldReader {
     /// An RFC 3339 time.
     func time(_ key: String) throws(VendorError) -> UInt64? {
         guard let text = try string(key) else { return nil }
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        guard let date = formatter.date(from: text) ?? ISO8601DateFormatter().date(from: text) else {
+        guard let nanos = RFC3339.unixNanos(text) else {
             throw VendorError.invalid(name(key), "must be an RFC 3339 time like 2026-11-25T10:00:00Z")
         }
-        return UInt64(max(0, date.timeIntervalSince1970) * 1e9)
+        return nanos
     }
 }

@@ -1,0 +1,36 @@
+import Foundation
+import Testing
+@testable import SpindleServer
+
+@Suite struct RFC3339Tests {
+    @Test func agreesWithFoundationToTheSecond() {
+        let formatter = ISO8601DateFormatter()
+        var random = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            // Any second from 1970 to 2200, written with a random offset.
+            let seconds = Int.random(in: 0..<7_258_118_400, using: &random)
+            let offsetMinutes = [0, 60, -300, 330, 765, -720][Int.random(in: 0..<6, using: &random)]
+            formatter.timeZone = TimeZone(secondsFromGMT: offsetMinutes * 60)
+            let text = formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
+            #expect(RFC3339.unixNanos(text) == UInt64(seconds) * 1_000_000_000, "\(text)")
+        }
+    }
+
+    @Test func fractionsAreExactToTheNanosecond() {
+        #expect(RFC3339.unixNanos("2026-11-25T10:00:00.123456789Z") == 1_795_600_800_123_456_789)
+        #expect(RFC3339.unixNanos("2026-11-25T10:00:00.5Z") == 1_795_600_800_500_000_000)
+        #expect(RFC3339.unixNanos("2026-11-25t10:00:00.1234567891234z") == 1_795_600_800_123_456_789)
+        #expect(RFC3339.unixNanos("2026-11-25 11:00:00+01:00") == 1_795_600_800_000_000_000)
+        #expect(RFC3339.unixNanos("2024-02-29T00:00:00Z") == 1_709_164_800_000_000_000)
+        #expect(RFC3339.unixNanos("1960-01-01T00:00:00Z") == 0)  // before the epoch: 0, as before
+    }
+
+    @Test(arguments: [
+        "", "2026-11-25", "2026-11-25T10:00:00", "2026-13-01T00:00:00Z", "2026-02-29T00:00:00Z", "2026-11-31T00:00:00Z",
+        "2026-11-25T24:00:00Z", "2026-11-25T10:60:00Z", "2026-11-25T10:00:00.Z", "2026-11-25T10:00:00+0100",
+        "2026-11-25T10:00:00Z junk", "26-11-25T10:00:00Z", "2026/11/25T10:00:00Z", "2026-11-25T10:00:00+01",
+    ])
+    func malformedTimesAreRejected(text: String) {
+        #expect(RFC3339.unixNanos(text) == nil)
+    }
+}
