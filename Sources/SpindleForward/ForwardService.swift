@@ -112,17 +112,20 @@ public struct ForwardService: Service {
             try await Task.sleep(for: exporter.maxDelay - age)
             entries = try readers.withReader { try $0.outbox(after: cursor, limit: 10_000) }
         }
-        // One wave: whole requests, in order, up to `concurrency` batches' worth.
-        let items = try load(exporter, readers, rows: entries.first!.firstSpanRow...entries.last!.lastSpanRow)
+        // One wave: whole requests, in order, up to `concurrency` batches' worth. Each request's spans are
+        // read only when the wave takes it: reading the whole backlog first (up to 10,000 requests) and
+        // keeping a wave of it made a long backlog slow to drain.
+        let capacity = exporter.maxItems * exporter.concurrency
         var waveItems: [ForwardItem] = []
         var last = cursor
-        var index = items.startIndex
+        var scanned = 0
         for entry in entries {
-            var end = index
-            while end < items.endIndex && items[end].row <= entry.lastSpanRow { end += 1 }
-            if !waveItems.isEmpty && waveItems.count + (end - index) > exporter.maxItems * exporter.concurrency { break }
-            waveItems += items[index..<end]
-            index = end
+            // Filters can drop most spans: bound how much one wave reads, so the cursor moves often.
+            if !waveItems.isEmpty && scanned >= max(capacity, 50_000) { break }
+            let items = try load(exporter, readers, rows: entry.firstSpanRow...entry.lastSpanRow)
+            if !waveItems.isEmpty && waveItems.count + items.count > capacity { break }
+            waveItems += items
+            scanned += entry.spanCount
             last = entry.seq
         }
         var batches: [[ForwardItem]] = []
