@@ -24,11 +24,18 @@ public struct TraceID: Hashable, Sendable, Comparable, CustomStringConvertible {
     }
 
     /// Parses 32 hex digits, either case.
+    @inlinable  // specialized in the caller: through a generic StringProtocol each digit costs a call
     public init?(hex: some StringProtocol) {
-        let utf8 = Array(hex.utf8)
-        guard utf8.count == 32, let high = parseHex64(utf8[0..<16]), let low = parseHex64(utf8[16..<32]) else {
-            return nil
+        // Digit by digit, without copying the text: stored spans parse three ids each as they are read.
+        var high: UInt64 = 0
+        var low: UInt64 = 0
+        var count = 0
+        for digit in hex.utf8 {
+            guard count < 32, let nibble = hexValue(digit) else { return nil }
+            if count < 16 { high = high << 4 | UInt64(nibble) } else { low = low << 4 | UInt64(nibble) }
+            count += 1
         }
+        guard count == 32 else { return nil }
         self.init(high: high, low: low)
     }
 
@@ -62,9 +69,16 @@ public struct SpanID: Hashable, Sendable, Comparable, CustomStringConvertible {
     }
 
     /// Parses 16 hex digits, either case.
+    @inlinable
     public init?(hex: some StringProtocol) {
-        let utf8 = Array(hex.utf8)
-        guard utf8.count == 16, let value = parseHex64(utf8[...]) else { return nil }
+        var value: UInt64 = 0
+        var count = 0
+        for digit in hex.utf8 {
+            guard count < 16, let nibble = hexValue(digit) else { return nil }
+            value = value << 4 | UInt64(nibble)
+            count += 1
+        }
+        guard count == 16 else { return nil }
         self.init(value)
     }
 

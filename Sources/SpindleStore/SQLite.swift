@@ -1,4 +1,5 @@
 import CSQLite
+import SpindleModel
 
 /// An error from libsqlite3, with the statement that caused it.
 public struct SQLiteError: Error, CustomStringConvertible, Sendable {
@@ -158,6 +159,18 @@ final class SQLiteStatement {
     }
 
     func optionalString(_ column: Int32) -> String? { isNull(column) ? nil : string(column) }
+
+    /// A `["<16 hex digits>"]` text (an OTLP span's parents as stored): the id and its text; nil for
+    /// anything else. Read from the column's bytes, without building the whole string first.
+    func singleParentSpanID(_ column: Int32) -> (SpanID, String)? {
+        guard sqlite3_column_bytes(handle, column) == 20, let text = sqlite3_column_text(handle, column) else { return nil }
+        let bytes = UnsafeBufferPointer(start: text, count: 20)
+        guard bytes[0] == UInt8(ascii: "["), bytes[1] == UInt8(ascii: "\""), bytes[18] == UInt8(ascii: "\""),
+            bytes[19] == UInt8(ascii: "]")
+        else { return nil }
+        let digits = String(decoding: UnsafeBufferPointer(rebasing: bytes[2..<18]), as: UTF8.self)
+        return SpanID(hex: digits).map { ($0, digits) }
+    }
 
     func bytes(_ column: Int32) -> [UInt8] {
         guard let blob = sqlite3_column_blob(handle, column) else { return [] }

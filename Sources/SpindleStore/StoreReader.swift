@@ -155,19 +155,20 @@ public final class StoreReader {
     {
         let statement = try prepare(
             """
-            SELECT \(Self.spanColumns) FROM spans s WHERE s.project = ?2 AND s.root_span_id = ?1
+            SELECT \(Self.spanColumns) FROM spans s WHERE s.project = ?2 AND s.root_span_id = ?1 ORDER BY s.span_id
             """)
         statement.bind(1, rootSpanID)
         statement.bind(2, project)
         var result: [StoredSpan] = []
+        var starts: [UInt64] = []
         while try statement.step() {
             result.append(try storedSpan(statement, attributes: attributes))
+            starts.append(statement.uint64(8))
         }
-        // Sorted here rather than by SQLite: its sorter would copy every whole row (attributes included).
-        // Keys first: a comparison reading `result` itself would copy whole spans out of it.
-        let starts = result.map(\.span.startTimeUnixNano)
-        let ids = result.map(\.treeSpanID)
-        let order = result.indices.sorted { starts[$0] != starts[$1] ? starts[$0] < starts[$1] : ids[$0] < ids[$1] }
+        // The rows come in span id order (the index's); ordering them by start time here rather than in
+        // SQLite spares its sorter, which would copy every whole row, attributes included. Ties keep the
+        // span id order. The keys are gathered first: reading `result` in the comparison copies spans.
+        let order = result.indices.sorted { starts[$0] != starts[$1] ? starts[$0] < starts[$1] : $0 < $1 }
         result.permute(to: order)
         return result
     }
@@ -225,13 +226,13 @@ public final class StoreReader {
         var parentText: String?
         var tree: TreeIdentity?
         var otlpParent = true
-        if let parents = row.optionalString(3) {
+        if !row.isNull(3) {
             // OTLP rows hold exactly ["<16 hex digits>"]; anything else goes through the JSON parser.
-            let utf8 = parents.utf8
-            if utf8.count == 20, parents.hasPrefix("[\""), let id = SpanID(hex: parents.dropFirst(2).prefix(16)) {
+            if let (id, text) = row.singleParentSpanID(3) {
                 parent = id
-                parentText = String(parents.dropFirst(2).prefix(16))
+                parentText = text
             } else {
+                let parents = row.string(3)
                 let all = try JSONValue.parse(parents).arrayValue?.compactMap(\.stringValue) ?? []
                 parent = all.first.map(SpanID.init(treeID:))
                 otlpParent = all.count <= 1 && all.allSatisfy { SpanID(hex: $0) != nil }
