@@ -51,11 +51,13 @@ public struct TraceDocument: Sendable {
 
     /// Reads a trace; nil when no span of it is stored. `.deferred` attributes suit callers that only
     /// write the tree JSON (the query API): the stored attribute JSON is copied instead of decoded.
+    /// A `helper` reader lets a large trace be read in two halves at once.
     public static func load(
-        rootSpanID: String, project: String? = nil, attributes: AttributeDecoding = .decoded, from reader: StoreReader
+        rootSpanID: String, project: String? = nil, attributes: AttributeDecoding = .decoded, from reader: StoreReader,
+        helper: StoreReader? = nil
     ) throws -> TraceDocument? {
         let rootSpanID = rootSpanID.lowercased()
-        let spans = try reader.spans(rootSpanID: rootSpanID, project: project, attributes: attributes)
+        let spans = try reader.spans(rootSpanID: rootSpanID, project: project, attributes: attributes, helper: helper)
         guard let first = spans.first,
             let summary = try reader.traceSummary(
                 rootSpanID: rootSpanID, project: project ?? first.project, countingOrphans: false)

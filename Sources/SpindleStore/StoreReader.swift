@@ -127,16 +127,21 @@ public final class StoreReader {
     }
 
     /// Every span of one trace, ordered by start time then span id.
-    public func spans(rootSpanID: String, project: String? = nil, attributes: AttributeDecoding = .decoded) throws
-        -> [StoredSpan]
-    {
+    /// - Parameter helper: a second reader; a large trace is then read in two halves at once, one on each
+    ///   connection. (Each half is read from its own connection's snapshot: a span committed between the
+    ///   two reads may be seen in one half only, as if it had arrived a moment later.)
+    public func spans(
+        rootSpanID: String, project: String? = nil, attributes: AttributeDecoding = .decoded, helper: StoreReader? = nil
+    ) throws -> [StoredSpan] {
         let rootSpanID = rootSpanID.lowercased()
         // The span index leads with the project: name it, so the lookup never becomes a table scan.
         let projects = try project.map { [$0] } ?? self.projects(holding: rootSpanID)
-        if projects.count == 1 { return try spans(rootSpanID: rootSpanID, inProject: projects[0], attributes: attributes) }
+        if projects.count == 1 {
+            return try spans(rootSpanID: rootSpanID, inProject: projects[0], attributes: attributes, helper: helper)
+        }
         var result: [StoredSpan] = []
         for project in projects {
-            result += try spans(rootSpanID: rootSpanID, inProject: project, attributes: attributes)
+            result += try spans(rootSpanID: rootSpanID, inProject: project, attributes: attributes, helper: nil)
         }
         return result
     }
@@ -150,27 +155,74 @@ public final class StoreReader {
         return projects
     }
 
-    private func spans(rootSpanID: String, inProject project: String, attributes: AttributeDecoding) throws
-        -> [StoredSpan]
+    /// From this many spans on, a trace is read in two halves when a helper reader is given.
+    public static let splitReadThreshold = 4096
+
+    private func spans(rootSpanID: String, inProject project: String, attributes: AttributeDecoding, helper: StoreReader?)
+        throws -> [StoredSpan]
     {
-        let statement = try prepare(
-            """
-            SELECT \(Self.spanColumns) FROM spans s WHERE s.project = ?2 AND s.root_span_id = ?1 ORDER BY s.span_id
-            """)
-        statement.bind(1, rootSpanID)
-        statement.bind(2, project)
-        var result: [StoredSpan] = []
-        var starts: [UInt64] = []
-        while try statement.step() {
-            result.append(try storedSpan(statement, attributes: attributes))
-            starts.append(statement.uint64(8))
+        var rows: SpanRows
+        if let helper, let pivot = try middleSpanID(rootSpanID: rootSpanID, project: project) {
+            let halves = SplitRead(readers: [self, helper])
+            DispatchQueue.concurrentPerform(iterations: 2) { half in
+                halves.read(half) { reader in
+                    try reader.rows(rootSpanID: rootSpanID, project: project, attributes: attributes, half: (pivot, half == 1))
+                }
+            }
+            rows = try halves.result(0).get()
+            let upper = try halves.result(1).get()
+            rows.spans += upper.spans
+            rows.starts += upper.starts
+        } else {
+            rows = try self.rows(rootSpanID: rootSpanID, project: project, attributes: attributes, half: nil)
         }
         // The rows come in span id order (the index's); ordering them by start time here rather than in
         // SQLite spares its sorter, which would copy every whole row, attributes included. Ties keep the
-        // span id order. The keys are gathered first: reading `result` in the comparison copies spans.
-        let order = result.indices.sorted { starts[$0] != starts[$1] ? starts[$0] < starts[$1] : $0 < $1 }
-        result.permute(to: order)
-        return result
+        // span id order. The keys are gathered first: reading the spans in the comparison copies them.
+        let starts = rows.starts
+        let order = rows.spans.indices.sorted { starts[$0] != starts[$1] ? starts[$0] < starts[$1] : $0 < $1 }
+        rows.spans.permute(to: order)
+        return rows.spans
+    }
+
+    /// The trace's spans, or those below the pivot span id (`upper` false) or from it on (`upper` true).
+    private func rows(
+        rootSpanID: String, project: String, attributes: AttributeDecoding, half: (pivot: String, upper: Bool)?
+    ) throws -> SpanRows {
+        let range = half.map { $0.upper ? "AND s.span_id >= ?3" : "AND s.span_id < ?3" } ?? ""
+        let statement = try prepare(
+            """
+            SELECT \(Self.spanColumns) FROM spans s WHERE s.project = ?2 AND s.root_span_id = ?1 \(range)
+            ORDER BY s.span_id
+            """)
+        statement.bind(1, rootSpanID)
+        statement.bind(2, project)
+        if let half { statement.bind(3, half.pivot) }
+        var rows = SpanRows()
+        while try statement.step() {
+            rows.spans.append(try storedSpan(statement, attributes: attributes))
+            rows.starts.append(statement.uint64(8))
+        }
+        statement.reset()  // this reader may be a helper, whose statements nobody else resets
+        return rows
+    }
+
+    /// The span id in the middle of a large trace (read from the index alone); nil for small traces.
+    private func middleSpanID(rootSpanID: String, project: String) throws -> String? {
+        let count = try prepare("SELECT span_count FROM traces WHERE project = ?1 AND root_span_id = ?2")
+        count.bind(1, project)
+        count.bind(2, rootSpanID)
+        guard try count.step() else { return nil }
+        let spans = Int(count.int64(0))
+        count.reset()
+        guard spans >= Self.splitReadThreshold else { return nil }
+        let middle = try prepare(
+            "SELECT span_id FROM spans WHERE project = ?1 AND root_span_id = ?2 ORDER BY span_id LIMIT 1 OFFSET ?3")
+        middle.bind(1, project)
+        middle.bind(2, rootSpanID)
+        middle.bind(3, spans / 2)
+        defer { middle.reset() }
+        return try middle.step() ? middle.string(0) : nil
     }
 
     /// One trace as OTLP data, grouped by resource and scope (for export and comparison).
@@ -348,5 +400,30 @@ extension Array {
                 }
             }
         }
+    }
+}
+
+/// Stored spans with their start times, in span id order.
+struct SpanRows {
+    var spans: [StoredSpan] = []
+    var starts: [UInt64] = []
+}
+
+/// The two halves of a split read: each is read by its own thread on its own reader (which is why
+/// handing the readers over is safe) and taken once both are done.
+private final class SplitRead: @unchecked Sendable {
+    private let readers: [StoreReader]
+    private var halves: [Result<SpanRows, Error>?] = [nil, nil]
+    private let lock = NSLock()
+
+    init(readers: [StoreReader]) { self.readers = readers }
+
+    func read(_ index: Int, _ body: (StoreReader) throws -> SpanRows) {
+        let result = Result { try body(readers[index]) }
+        lock.withLock { halves[index] = result }
+    }
+
+    func result(_ index: Int) -> Result<SpanRows, Error> {
+        lock.withLock { halves[index]! }
     }
 }

@@ -129,21 +129,38 @@ func sampleDocument() async throws -> (TraceDocument, SpanStore, URL) {
         #expect(plain([Attribute("k", .int(1)), Attribute("k", .int(2))]) == #"{"k":1}"#)
     }
 
-    @Test func largeTracesWrittenOnSeveralThreadsGiveTheSameJSON() async throws {
+    /// A root, a chain, a fan-out and orphans (`count` spans), with start times that tie.
+    func storeLargeTrace(_ count: Int) async throws -> (TraceID, SpanStore, URL) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spindle-export-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let store = try SpanStore(path: directory.appendingPathComponent("x.db").path)
-        defer { store.close(); try? FileManager.default.removeItem(at: directory) }
         let trace = TraceID(high: 7, low: 9)
-        // A root, a chain, a fan-out and orphans: 3,001 spans, above the threshold for splitting.
-        let spans = (0...3000).map { id -> Span in
+        let spans = (0..<count).map { id -> Span in
             let parent: UInt64? = id == 0 ? nil : id % 7 == 0 ? 100_000 + UInt64(id) : UInt64(id / 2)
             return Span(
-                traceID: trace, spanID: SpanID(UInt64(id) + 1), parentSpanID: parent.map { SpanID($0 + 1) }, name: "s\(id)",
-                startTimeUnixNano: 1_000 + UInt64(id % 13), endTimeUnixNano: 2_000,
+                traceID: trace, spanID: SpanID(UInt64(id) &* 0x9E37_79B9_7F4A_7C15 | 1), parentSpanID: parent.map { SpanID($0 &* 0x9E37_79B9_7F4A_7C15 | 1) },
+                name: "s\(id)", startTimeUnixNano: 1_000 + UInt64(id % 13), endTimeUnixNano: 2_000,
                 attributes: [Attribute("n", .int(Int64(id))), Attribute("m", .kvlist([Attribute("x", .bool(true))]))])
         }
         _ = try await store.write(TracesData(resourceSpans: [ResourceSpans(scopeSpans: [ScopeSpans(spans: spans)])]))
+        return (trace, store, directory)
+    }
+
+    @Test func largeTracesReadInTwoHalvesGiveTheSameSpans() async throws {
+        let (trace, store, directory) = try await storeLargeTrace(5000)
+        defer { store.close(); try? FileManager.default.removeItem(at: directory) }
+        let whole = try store.reader().spans(rootSpanID: trace.hex)
+        let halves = try store.reader().spans(rootSpanID: trace.hex, helper: store.reader())
+        #expect(whole.count == 5000)
+        #expect(whole.count >= StoreReader.splitReadThreshold)
+        #expect(halves == whole)
+        let starts = whole.map { ($0.span.startTimeUnixNano, $0.treeSpanID) }
+        #expect(zip(starts, starts.dropFirst()).allSatisfy { $0 < $1 })  // by start time, then span id
+    }
+
+    @Test func largeTracesWrittenOnSeveralThreadsGiveTheSameJSON() async throws {
+        let (trace, store, directory) = try await storeLargeTrace(3001)  // above the threshold for splitting
+        defer { store.close(); try? FileManager.default.removeItem(at: directory) }
         let document = try #require(
             try TraceDocument.load(rootSpanID: trace.hex, attributes: .deferred, from: store.reader()))
         #expect(document.spans.count > TraceDocument.parallelRenderingThreshold)

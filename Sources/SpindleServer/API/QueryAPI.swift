@@ -145,10 +145,12 @@ struct QueryAPI: Sendable {
     func trace(_ rootSpanID: String, _ request: Request) async -> Response {
         let project = (request.headers[AuthMiddleware.projectHeader] ?? request.uri.queryParameters["project"].map(String.init))
         return await read { reader in
-            guard
-                let document = try TraceDocument.load(
-                    rootSpanID: rootSpanID, project: project, attributes: .deferred, from: reader)
-            else {
+            // A second pooled reader, so that a large trace is read on two connections at once.
+            let loaded = try readers.withReader { helper in
+                try TraceDocument.load(
+                    rootSpanID: rootSpanID, project: project, attributes: .deferred, from: reader, helper: helper)
+            }
+            guard let document = loaded else {
                 return Self.error(.notFound, "no trace \(rootSpanID.lowercased())")
             }
             return Self.json(.ok, document.treeJSON)
