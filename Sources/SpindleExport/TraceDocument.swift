@@ -113,9 +113,11 @@ public struct TraceDocument: Sendable {
                 pieces.store(slice.bytes, at: task)
             }
         }
-        for slice in 0..<slices {
-            if slice > 0 && !pieces[slice].isEmpty && !pieces[slice - 1].isEmpty { writer.raw(",") }
+        var wroteAny = false
+        for slice in 0..<slices where !pieces[slice].isEmpty {
+            if wroteAny { writer.raw(",") }
             writer.rawBytes(pieces[slice])
+            wroteAny = true
         }
         writer.raw("],\"tree\":")
         writer.rawBytes(pieces[slices])
