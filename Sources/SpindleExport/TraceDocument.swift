@@ -51,13 +51,13 @@ public struct TraceDocument: Sendable {
 
     /// Reads a trace; nil when no span of it is stored. `.deferred` attributes suit callers that only
     /// write the tree JSON (the query API): the stored attribute JSON is copied instead of decoded.
-    /// A `helper` reader lets a large trace be read in two halves at once.
+    /// With `helpers`, a large trace is read in two halves at once (on a second reader borrowed from it).
     public static func load(
         rootSpanID: String, project: String? = nil, attributes: AttributeDecoding = .decoded, from reader: StoreReader,
-        helper: StoreReader? = nil
+        helpers: ReaderPool? = nil
     ) throws -> TraceDocument? {
         let rootSpanID = rootSpanID.lowercased()
-        let spans = try reader.spans(rootSpanID: rootSpanID, project: project, attributes: attributes, helper: helper)
+        let spans = try reader.spans(rootSpanID: rootSpanID, project: project, attributes: attributes, helpers: helpers)
         guard let first = spans.first,
             let summary = try reader.traceSummary(
                 rootSpanID: rootSpanID, project: project ?? first.project, countingOrphans: false)

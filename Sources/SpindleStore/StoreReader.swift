@@ -127,21 +127,22 @@ public final class StoreReader {
     }
 
     /// Every span of one trace, ordered by start time then span id.
-    /// - Parameter helper: a second reader; a large trace is then read in two halves at once, one on each
-    ///   connection. (Each half is read from its own connection's snapshot: a span committed between the
-    ///   two reads may be seen in one half only, as if it had arrived a moment later.)
+    /// - Parameter helpers: a pool to borrow a second reader from when the trace is large; it is then read
+    ///   in two halves at once, one on each connection. (Each half is read from its own connection's
+    ///   snapshot: a span committed between the two reads may be seen in one half only, as if it had
+    ///   arrived a moment later.)
     public func spans(
-        rootSpanID: String, project: String? = nil, attributes: AttributeDecoding = .decoded, helper: StoreReader? = nil
+        rootSpanID: String, project: String? = nil, attributes: AttributeDecoding = .decoded, helpers: ReaderPool? = nil
     ) throws -> [StoredSpan] {
         let rootSpanID = rootSpanID.lowercased()
         // The span index leads with the project: name it, so the lookup never becomes a table scan.
         let projects = try project.map { [$0] } ?? self.projects(holding: rootSpanID)
         if projects.count == 1 {
-            return try spans(rootSpanID: rootSpanID, inProject: projects[0], attributes: attributes, helper: helper)
+            return try spans(rootSpanID: rootSpanID, inProject: projects[0], attributes: attributes, helpers: helpers)
         }
         var result: [StoredSpan] = []
         for project in projects {
-            result += try spans(rootSpanID: rootSpanID, inProject: project, attributes: attributes, helper: nil)
+            result += try spans(rootSpanID: rootSpanID, inProject: project, attributes: attributes, helpers: nil)
         }
         return result
     }
@@ -155,24 +156,28 @@ public final class StoreReader {
         return projects
     }
 
-    /// From this many spans on, a trace is read in two halves when a helper reader is given.
+    /// From this many spans on, a trace is read in two halves when a pool of helpers is given.
     public static let splitReadThreshold = 4096
 
-    private func spans(rootSpanID: String, inProject project: String, attributes: AttributeDecoding, helper: StoreReader?)
+    private func spans(rootSpanID: String, inProject project: String, attributes: AttributeDecoding, helpers: ReaderPool?)
         throws -> [StoredSpan]
     {
         var rows: SpanRows
-        if let helper, let pivot = try middleSpanID(rootSpanID: rootSpanID, project: project) {
-            let halves = SplitRead(readers: [self, helper])
-            DispatchQueue.concurrentPerform(iterations: 2) { half in
-                halves.read(half) { reader in
-                    try reader.rows(rootSpanID: rootSpanID, project: project, attributes: attributes, half: (pivot, half == 1))
+        if let helpers, let pivot = try middleSpanID(rootSpanID: rootSpanID, project: project) {
+            rows = try helpers.withReader { helper in
+                let halves = SplitRead(readers: [self, helper])
+                DispatchQueue.concurrentPerform(iterations: 2) { half in
+                    halves.read(half) { reader in
+                        try reader.rows(
+                            rootSpanID: rootSpanID, project: project, attributes: attributes, half: (pivot, half == 1))
+                    }
                 }
+                var rows = try halves.result(0).get()
+                let upper = try halves.result(1).get()
+                rows.spans += upper.spans
+                rows.starts += upper.starts
+                return rows
             }
-            rows = try halves.result(0).get()
-            let upper = try halves.result(1).get()
-            rows.spans += upper.spans
-            rows.starts += upper.starts
         } else {
             rows = try self.rows(rootSpanID: rootSpanID, project: project, attributes: attributes, half: nil)
         }
@@ -203,7 +208,6 @@ public final class StoreReader {
             rows.spans.append(try storedSpan(statement, attributes: attributes))
             rows.starts.append(statement.uint64(8))
         }
-        statement.reset()  // this reader may be a helper, whose statements nobody else resets
         return rows
     }
 

@@ -150,7 +150,7 @@ func sampleDocument() async throws -> (TraceDocument, SpanStore, URL) {
         let (trace, store, directory) = try await storeLargeTrace(5000)
         defer { store.close(); try? FileManager.default.removeItem(at: directory) }
         let whole = try store.reader().spans(rootSpanID: trace.hex)
-        let halves = try store.reader().spans(rootSpanID: trace.hex, helper: store.reader())
+        let halves = try store.reader().spans(rootSpanID: trace.hex, helpers: ReaderPool(store: store))
         #expect(whole.count == 5000)
         #expect(whole.count >= StoreReader.splitReadThreshold)
         #expect(halves == whole)

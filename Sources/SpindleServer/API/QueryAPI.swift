@@ -145,12 +145,11 @@ struct QueryAPI: Sendable {
     func trace(_ rootSpanID: String, _ request: Request) async -> Response {
         let project = (request.headers[AuthMiddleware.projectHeader] ?? request.uri.queryParameters["project"].map(String.init))
         return await read { reader in
-            // A second pooled reader, so that a large trace is read on two connections at once.
-            let loaded = try readers.withReader { helper in
-                try TraceDocument.load(
-                    rootSpanID: rootSpanID, project: project, attributes: .deferred, from: reader, helper: helper)
-            }
-            guard let document = loaded else {
+            // The pool lends a second reader for a large trace, read on two connections at once.
+            guard
+                let document = try TraceDocument.load(
+                    rootSpanID: rootSpanID, project: project, attributes: .deferred, from: reader, helpers: readers)
+            else {
                 return Self.error(.notFound, "no trace \(rootSpanID.lowercased())")
             }
             return Self.json(.ok, document.treeJSON)
