@@ -34,7 +34,7 @@ public enum BraintrustExport {
         writer.raw(",")
         SpanJSON.treeIdentity(stored, into: &writer)
         writer.raw(",\"created\":")
-        writer.string(iso8601(span.startTimeUnixNano))
+        writer.string(RFC3339.string(unixNanos: span.startTimeUnixNano))
         writer.raw(",\"span_attributes\":{\"name\":")
         writer.string(span.name)
         writer.raw(",\"type\":")
@@ -118,11 +118,5 @@ public enum BraintrustExport {
             writer.raw("}")
         }
         writer.raw("]")
-    }
-
-    public static func iso8601(_ nanos: UInt64) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date(timeIntervalSince1970: Double(nanos) / 1e9))
     }
 }

@@ -99,9 +99,9 @@ enum Payload {
                     writer.raw("}")
                 }
                 writer.raw("],\"startTime\":")
-                writer.string(BraintrustExport.iso8601(item.stored.span.startTimeUnixNano))
+                writer.string(RFC3339.string(unixNanos: item.stored.span.startTimeUnixNano))
                 writer.raw(",\"endTime\":")
-                writer.string(BraintrustExport.iso8601(item.stored.span.endTimeUnixNano))
+                writer.string(RFC3339.string(unixNanos: item.stored.span.endTimeUnixNano))
                 writer.raw(",\"inputTokens\":")
                 writer.number(orNull: event.call.tokens.input)
                 writer.raw(",\"outputTokens\":")

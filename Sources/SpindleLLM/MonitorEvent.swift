@@ -41,11 +41,7 @@ public struct MonitorEvent: Sendable {
 
     public var response: String { call.output.map(\.text).filter { !$0.isEmpty }.joined(separator: "\n") }
 
-    public var createdAt: String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date(timeIntervalSince1970: Double(createdAtUnixNano) / 1e9))
-    }
+    public var createdAt: String { RFC3339.string(unixNanos: createdAtUnixNano) }
 
     /// `{event_id, root_span_id, span_id, project, created_at, flagged, deeprails:{…}, evalguard:{…}}`.
     public func write(into writer: inout JSONWriter) {

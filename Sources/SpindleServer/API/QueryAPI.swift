@@ -234,11 +234,7 @@ public enum TimeArgument {
         if let unit = text.last, let seconds = units[unit], let amount = Double(text.dropLast()), amount >= 0 {
             return UInt64(max(0, now.timeIntervalSince1970 - amount * seconds) * 1e9)
         }
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = formatter.date(from: text) ?? ISO8601DateFormatter().date(from: text) {
-            return UInt64(max(0, date.timeIntervalSince1970) * 1e9)
-        }
+        if let nanos = RFC3339.unixNanos(text) { return nanos }
         throw QueryError("\(name) must be RFC 3339 (2026-11-24T10:00:00Z), Unix nanoseconds, or a duration like 15m, 1h, 7d")
     }
 }

@@ -91,10 +91,4 @@ struct VendorSpan {
         writer.value(value)
         return writer.string
     }
-
-    static func iso8601(_ nanos: UInt64) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date(timeIntervalSince1970: Double(nanos) / 1e9))
-    }
 }

@@ -1,11 +1,11 @@
-/// RFC 3339 timestamps (`2026-11-25T10:00:00.123456789Z`, `…+01:00`), read by hand: Foundation's
-/// ISO8601DateFormatter costs tens of microseconds a call (it took two thirds of a Braintrust insert's
-/// time) and keeps only a Double's precision, while these are exact to the nanosecond.
-enum RFC3339 {
+/// RFC 3339 timestamps (`2026-11-25T10:00:00.123456789Z`, `…+01:00`), read and written by hand:
+/// Foundation's ISO8601DateFormatter costs tens of microseconds a call (it took two thirds of a
+/// Braintrust insert's time) and keeps only a Double's precision, while these are exact.
+public enum RFC3339 {
     /// Nanoseconds since the Unix epoch (0 for earlier times), or nil when `text` is not RFC 3339.
     /// Accepts `T`, `t` or a space between date and time, `Z`/`z` or a `±HH:MM` offset, and up to
     /// nine fraction digits (further digits are read and dropped).
-    static func unixNanos(_ text: String) -> UInt64? {
+    public static func unixNanos(_ text: String) -> UInt64? {
         var text = text
         return text.withUTF8 { parse($0) }
     }
@@ -68,6 +68,39 @@ enum RFC3339 {
         return overflow ? nil : total + UInt64(nanos)
     }
 
+    /// `2026-11-25T10:00:00.123Z`: UTC, milliseconds (truncated), the form the vendor APIs and our JSON use.
+    public static func string(unixNanos nanos: UInt64) -> String {
+        let seconds = Int(nanos / 1_000_000_000)
+        let milliseconds = Int(nanos % 1_000_000_000 / 1_000_000)
+        let (year, month, day) = civilDate(daysFromEpoch: seconds / 86_400)
+        let time = seconds % 86_400
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(24)
+        func digits(_ value: Int, _ width: Int) {
+            var divisor = 1
+            for _ in 1..<width { divisor *= 10 }
+            while divisor > 0 {
+                bytes.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
+                divisor /= 10
+            }
+        }
+        digits(year, 4)
+        bytes.append(UInt8(ascii: "-"))
+        digits(month, 2)
+        bytes.append(UInt8(ascii: "-"))
+        digits(day, 2)
+        bytes.append(UInt8(ascii: "T"))
+        digits(time / 3600, 2)
+        bytes.append(UInt8(ascii: ":"))
+        digits(time / 60 % 60, 2)
+        bytes.append(UInt8(ascii: ":"))
+        digits(time % 60, 2)
+        bytes.append(UInt8(ascii: "."))
+        digits(milliseconds, 3)
+        bytes.append(UInt8(ascii: "Z"))
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     private static func isLeap(_ year: Int) -> Bool { year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) }
 
     private static func daysIn(month: Int, year: Int) -> Int {
@@ -87,5 +120,18 @@ enum RFC3339 {
         let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
         let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
         return era * 146_097 + dayOfEra - 719_468
+    }
+
+    /// The date `days` after 1970-01-01 (the inverse of `daysFromEpoch`, for days ≥ 0).
+    private static func civilDate(daysFromEpoch days: Int) -> (year: Int, month: Int, day: Int) {
+        let shifted = days + 719_468
+        let era = shifted / 146_097
+        let dayOfEra = shifted - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let marchMonth = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * marchMonth + 2) / 5 + 1
+        let month = marchMonth < 10 ? marchMonth + 3 : marchMonth - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 }

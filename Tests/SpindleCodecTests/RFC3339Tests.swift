@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import SpindleServer
+import SpindleCodec
 
 @Suite struct RFC3339Tests {
     @Test func agreesWithFoundationToTheSecond() {
@@ -14,6 +14,21 @@ import Testing
             let text = formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
             #expect(RFC3339.unixNanos(text) == UInt64(seconds) * 1_000_000_000, "\(text)")
         }
+    }
+
+    @Test func writtenTimesAgreeWithFoundationAndReadBack() {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        var random = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            let millis = UInt64.random(in: 0..<7_258_118_400_000, using: &random)
+            let nanos = millis * 1_000_000 + UInt64.random(in: 0..<1_000_000, using: &random)
+            let text = RFC3339.string(unixNanos: nanos)
+            #expect(text == formatter.string(from: Date(timeIntervalSince1970: TimeInterval(millis) / 1000 + 0.0001)), "\(nanos)")
+            #expect(RFC3339.unixNanos(text) == millis * 1_000_000)
+        }
+        #expect(RFC3339.string(unixNanos: 0) == "1970-01-01T00:00:00.000Z")
+        #expect(RFC3339.string(unixNanos: 1_709_164_800_123_456_789) == "2024-02-29T00:00:00.123Z")
     }
 
     @Test func fractionsAreExactToTheNanosecond() {
