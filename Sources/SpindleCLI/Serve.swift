@@ -175,6 +175,7 @@ struct Serve: AsyncParsableCommand {
                 options: {
                     var options = StoreOptions(durability: durability, maxQueuedBytes: maxQueue.bytes, llmExtractor: extractor)
                     options.recordsOutbox = !exporters.isEmpty
+                    options.keepsRequestBodies = exporters.contains(where: \.sendsRequestsAsReceived)
                     options.outboxMaxBytes = outboxMaxBytes.bytes
                     options.outboxOverflow = outboxFull
                     return options

@@ -4,6 +4,8 @@ public import SpindleModel
 public struct DecodedTraces: Sendable {
     public var traces: TracesData
     public var rejections: [SpanRejection]
+    /// The request's protobuf bytes, when the receiver keeps them to forward as received.
+    public var protobuf: [UInt8]?
 
     public init(traces: TracesData, rejections: [SpanRejection] = []) {
         self.traces = traces

@@ -8,6 +8,7 @@ import NIOCore
 import NIOHTTP1
 import SpindleCodec
 import SpindleGRPC
+import SpindleStore
 
 /// How one batch ended.
 enum DeliveryOutcome: Sendable {
@@ -40,56 +41,113 @@ struct Delivery: Sendable {
         let items = Array(all[range])
         var retries = retriedBefore
         var rejected = 0
-        var outcomes: [DeliveryOutcome] = []
         for request in Payload.requests(items, for: exporter) {
-            var attempt = 0
-            while true {
-                try Task.checkCancellation()
-                let result = await send(request)
-                switch result {
-                case .success((let status, let answer)) where (200..<300).contains(status):
-                    if let partial = answer.rejectedSpans, partial > 0 {
-                        rejected += partial
-                        logger.warning(
-                            "upstream accepted the batch in part (partial success); the rest is not retried",
-                            metadata: ["exporter": "\(exporter.name)", "rejected": "\(partial)", "message": "\(answer.body ?? "")"])
-                    }
-                case .success((413, _)) where range.count > 1:
-                    // Too large for the upstream: the halves go separately (ids stay the same).
-                    let middle = range.lowerBound + range.count / 2
-                    logger.info(
-                        "upstream said 413; splitting the batch", metadata: ["exporter": "\(exporter.name)", "items": "\(range.count)"])
-                    return try await deliver(all, range: range.lowerBound..<middle, retriedBefore: retries + 1)
-                        + deliver(all, range: middle..<range.upperBound)
-                case .success((let status, let answer)) where Self.isRetryable(status):
-                    attempt += 1
-                    retries += 1
-                    let wait = answer.retryAfter ?? backoff(attempt)
-                    logger.notice(
-                        "upstream busy; retrying",
-                        metadata: ["exporter": "\(exporter.name)", "status": "\(status)", "in": "\(wait)"])
-                    try await Task.sleep(for: wait)
-                    continue
-                case .success((let status, let answer)):
-                    logger.warning(
-                        "upstream refused a batch; kept as a dead letter",
-                        metadata: ["exporter": "\(exporter.name)", "status": "\(status)", "items": "\(range.count)"])
-                    outcomes.append(.refused(items: range, status: "HTTP \(status)", body: answer.body, retries: retries))
-                    return outcomes
-                case .failure(let error):
-                    attempt += 1
-                    retries += 1
-                    let wait = backoff(attempt)
-                    logger.notice(
-                        "upstream unreachable; retrying", metadata: ["exporter": "\(exporter.name)", "error": "\(error)", "in": "\(wait)"])
-                    try await Task.sleep(for: wait)
-                    continue
-                }
-                break
+            switch try await send(untilAnswered: request, retries: &retries) {
+            case .accepted(let partial):
+                rejected += partial
+            case .refused(413, _) where range.count > 1:
+                // Too large for the upstream: the halves go separately (ids stay the same).
+                let middle = range.lowerBound + range.count / 2
+                logger.info(
+                    "upstream said 413; splitting the batch", metadata: ["exporter": "\(exporter.name)", "items": "\(range.count)"])
+                return try await deliver(all, range: range.lowerBound..<middle, retriedBefore: retries + 1)
+                    + deliver(all, range: middle..<range.upperBound)
+            case .refused(let status, let answer):
+                logger.warning(
+                    "upstream refused a batch; kept as a dead letter",
+                    metadata: ["exporter": "\(exporter.name)", "status": "\(status)", "items": "\(range.count)"])
+                return [.refused(items: range, status: "HTTP \(status)", body: answer.body, retries: retries)]
             }
         }
-        outcomes.append(.delivered(retries: retries, rejected: rejected))
-        return outcomes
+        return [.delivered(retries: retries, rejected: rejected)]
+    }
+
+    /// An OTLP request kept as received, with its outbox row.
+    struct KeptRequest: Sendable {
+        var entry: OutboxEntry
+        var body: [UInt8]
+    }
+
+    /// What became of requests forwarded as received.
+    struct AsReceivedOutcome: Sendable {
+        var retries = 0
+        /// Spans the upstream refused by partial success.
+        var rejected = 0
+        /// Requests the upstream would not take (a 4xx, or 413 for a single one): to send from the store,
+        /// where a batch can be split by span and a refusal becomes a dead letter.
+        var refused: [KeptRequest] = []
+    }
+
+    /// Sends requests kept as received as one request: protobuf reads concatenated messages as one, so
+    /// their bodies are joined unchanged. A 413 splits them in halves (whole requests).
+    func deliver(asReceived requests: ArraySlice<KeptRequest>, retriedBefore: Int = 0) async throws -> AsReceivedOutcome {
+        var body: [UInt8] = []
+        body.reserveCapacity(requests.reduce(0) { $0 + $1.body.count })
+        for request in requests { body += request.body }
+        var outcome = AsReceivedOutcome(retries: retriedBefore)
+        switch try await send(untilAnswered: UpstreamRequest(url: exporter.url, body: body), retries: &outcome.retries) {
+        case .accepted(let partial):
+            outcome.rejected = partial
+            return outcome
+        case .refused(413, _) where requests.count > 1:
+            let middle = requests.startIndex + requests.count / 2
+            logger.info(
+                "upstream said 413; splitting the batch", metadata: ["exporter": "\(exporter.name)", "requests": "\(requests.count)"])
+            let first = try await deliver(asReceived: requests[..<middle], retriedBefore: outcome.retries + 1)
+            let second = try await deliver(asReceived: requests[middle...])
+            return AsReceivedOutcome(
+                retries: first.retries + second.retries, rejected: first.rejected + second.rejected,
+                refused: first.refused + second.refused)
+        case .refused(let status, _):
+            logger.info(
+                "upstream refused requests forwarded as received; sending their spans from the store",
+                metadata: ["exporter": "\(exporter.name)", "status": "\(status)", "requests": "\(requests.count)"])
+            outcome.refused = Array(requests)
+            return outcome
+        }
+    }
+
+    /// How the upstream finally answered one request.
+    private enum Answered {
+        /// 2xx; the spans it refused by partial success.
+        case accepted(rejected: Int)
+        /// A status not worth retrying as is.
+        case refused(status: Int, answer: Answer)
+    }
+
+    /// Sends `request` until the upstream answers other than "later": connection errors and retryable
+    /// statuses wait (backoff with jitter, or `Retry-After`) and go again. Counts the retries.
+    private func send(untilAnswered request: UpstreamRequest, retries: inout Int) async throws -> Answered {
+        var attempt = 0
+        while true {
+            try Task.checkCancellation()
+            switch await send(request) {
+            case .success((let status, let answer)) where (200..<300).contains(status):
+                let partial = answer.rejectedSpans ?? 0
+                if partial > 0 {
+                    logger.warning(
+                        "upstream accepted the batch in part (partial success); the rest is not retried",
+                        metadata: ["exporter": "\(exporter.name)", "rejected": "\(partial)", "message": "\(answer.body ?? "")"])
+                }
+                return .accepted(rejected: partial)
+            case .success((let status, let answer)) where Self.isRetryable(status):
+                attempt += 1
+                retries += 1
+                let wait = answer.retryAfter ?? backoff(attempt)
+                logger.notice(
+                    "upstream busy; retrying", metadata: ["exporter": "\(exporter.name)", "status": "\(status)", "in": "\(wait)"])
+                try await Task.sleep(for: wait)
+            case .success((let status, let answer)):
+                return .refused(status: status, answer: answer)
+            case .failure(let error):
+                attempt += 1
+                retries += 1
+                let wait = backoff(attempt)
+                logger.notice(
+                    "upstream unreachable; retrying", metadata: ["exporter": "\(exporter.name)", "error": "\(error)", "in": "\(wait)"])
+                try await Task.sleep(for: wait)
+            }
+        }
     }
 
     static func isRetryable(_ status: Int) -> Bool { status == 408 || status == 429 || (500...599).contains(status) }

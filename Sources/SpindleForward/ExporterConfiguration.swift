@@ -51,6 +51,12 @@ public struct ExporterConfiguration: Sendable, Hashable {
         }
     }
 
+    /// Whether OTLP requests kept as received can go to this exporter unchanged: it sends OTLP protobuf
+    /// and takes every span (no filter).
+    public var sendsRequestsAsReceived: Bool {
+        (kind == .otlpGRPC || (kind == .otlpHTTP && !json)) && project == nil && service == nil && !llmOnly
+    }
+
     public static func == (lhs: ExporterConfiguration, rhs: ExporterConfiguration) -> Bool { lhs.name == rhs.name }
     public func hash(into hasher: inout Hasher) { hasher.combine(name) }
 

@@ -114,44 +114,60 @@ public struct ForwardService: Service {
         }
         // One wave: whole requests, in order, up to `concurrency` batches' worth. Each request's spans are
         // read only when the wave takes it: reading the whole backlog first (up to 10,000 requests) and
-        // keeping a wave of it made a long backlog slow to drain.
+        // keeping a wave of it made a long backlog slow to drain. Requests kept as received go on as they
+        // are when the exporter takes them so: no spans to read back and encode again.
         let capacity = exporter.maxItems * exporter.concurrency
-        var waveItems: [ForwardItem] = []
+        var batches: [ForwardBatch] = []
+        var waveSpans = 0
         var last = cursor
         var scanned = 0
         for entry in entries {
             // Filters can drop most spans: bound how much one wave reads, so the cursor moves often.
-            if !waveItems.isEmpty && scanned >= max(capacity, 50_000) { break }
-            let items = try load(exporter, readers, rows: entry.firstSpanRow...entry.lastSpanRow)
-            if !waveItems.isEmpty && waveItems.count + items.count > capacity { break }
-            waveItems += items
+            if waveSpans > 0 && scanned >= max(capacity, 50_000) { break }
+            if exporter.sendsRequestsAsReceived, entry.bodyBytes > 0, entry.spanCount <= exporter.maxItems,
+                let body = try readers.withReader({ try $0.outboxBody(seq: entry.seq) })
+            {
+                if waveSpans > 0 && waveSpans + entry.spanCount > capacity { break }
+                let kept = Delivery.KeptRequest(entry: entry, body: body)
+                if case .asReceived(var requests, let bytes) = batches.last,
+                    requests.reduce(0, { $0 + $1.entry.spanCount }) + entry.spanCount <= exporter.maxItems,
+                    bytes + body.count <= exporter.maxBytes
+                {
+                    requests.append(kept)
+                    batches[batches.count - 1] = .asReceived(requests, bytes: bytes + body.count)
+                } else {
+                    batches.append(.asReceived([kept], bytes: body.count))
+                }
+                waveSpans += entry.spanCount
+            } else {
+                let items = try load(exporter, readers, rows: entry.firstSpanRow...entry.lastSpanRow)
+                if waveSpans > 0 && waveSpans + items.count > capacity { break }
+                for item in items {
+                    let size = Payload.size(item)
+                    if case .items(var current, let bytes) = batches.last,
+                        current.count < exporter.maxItems && bytes + size <= exporter.maxBytes
+                    {
+                        current.append(item)
+                        batches[batches.count - 1] = .items(current, bytes: bytes + size)
+                    } else {
+                        batches.append(.items([item], bytes: size))
+                    }
+                }
+                waveSpans += items.count
+            }
             scanned += entry.spanCount
             last = entry.seq
         }
-        var batches: [[ForwardItem]] = []
-        var current: [ForwardItem] = []
-        var currentBytes = 0
-        for item in waveItems {
-            let size = Payload.size(item)
-            if !current.isEmpty && (current.count >= exporter.maxItems || currentBytes + size > exporter.maxBytes) {
-                batches.append(current)
-                current = []
-                currentBytes = 0
-            }
-            current.append(item)
-            currentBytes += size
-        }
-        if !current.isEmpty { batches.append(current) }
         // At most `concurrency` in flight; the cursor moves only once the whole wave is through.
-        let outcomes = try await withThrowingTaskGroup(of: ([ForwardItem], [DeliveryOutcome]).self) { group in
-            var all: [([ForwardItem], [DeliveryOutcome])] = []
+        let outcomes = try await withThrowingTaskGroup(of: SentBatch.self) { group in
+            var all: [SentBatch] = []
             var running = 0
             for batch in batches {
                 if running == exporter.concurrency, let done = try await group.next() {
                     all.append(done)
                     running -= 1
                 }
-                group.addTask { (batch, try await delivery.deliver(batch)) }
+                group.addTask { try await send(batch, exporter, delivery, readers) }
                 running += 1
             }
             for try await done in group { all.append(done) }
@@ -160,10 +176,10 @@ public struct ForwardService: Service {
         var delivered = 0
         var retried = 0
         var refusedTotal = 0
-        for (batch, results) in outcomes {
-            let refused = try await deadLetters(exporter, batch, results)
+        for (spans, items, results) in outcomes {
+            let refused = try await deadLetters(exporter, items, results)
             refusedTotal += refused
-            delivered += batch.count - refused
+            delivered += spans - refused
             retried += results.reduce(0) { total, outcome in
                 switch outcome {
                 case .delivered(let retries, _): return total + retries
@@ -175,6 +191,35 @@ public struct ForwardService: Service {
             exporter: exporter.name, through: last, spans: delivered, batches: batches.count, retries: retried)
         metrics?.forwarded(delivered, retries: retried, deadLettered: refusedTotal, exporter: exporter.name)
         return true
+    }
+
+    /// What a wave sends: spans read back from the store, or requests kept as received.
+    enum ForwardBatch {
+        case items([ForwardItem], bytes: Int)
+        case asReceived([Delivery.KeptRequest], bytes: Int)
+    }
+
+    /// A sent batch: its spans, the items read from the store for it, and how it ended.
+    typealias SentBatch = (spans: Int, items: [ForwardItem], outcomes: [DeliveryOutcome])
+
+    /// Sends one batch. Requests kept as received that the upstream refuses are sent again from the store,
+    /// where a batch splits by span and a refusal becomes a dead letter.
+    private func send(_ batch: ForwardBatch, _ exporter: ExporterConfiguration, _ delivery: Delivery, _ readers: ReaderPool)
+        async throws -> SentBatch
+    {
+        switch batch {
+        case .items(let items, _):
+            return (items.count, items, try await delivery.deliver(items))
+        case .asReceived(let requests, _):
+            let outcome = try await delivery.deliver(asReceived: requests[...])
+            var outcomes: [DeliveryOutcome] = [.delivered(retries: outcome.retries, rejected: outcome.rejected)]
+            var items: [ForwardItem] = []
+            for request in outcome.refused {
+                items += try load(exporter, readers, rows: request.entry.firstSpanRow...request.entry.lastSpanRow)
+            }
+            if !items.isEmpty { outcomes += try await delivery.deliver(items) }
+            return (requests.reduce(0) { $0 + $1.entry.spanCount }, items, outcomes)
+        }
     }
 
     /// Keeps the refused parts as dead letters; returns how many items they held.

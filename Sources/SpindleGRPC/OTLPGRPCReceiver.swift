@@ -33,7 +33,7 @@ public struct OTLPGRPCTraceService: RegistrableRPCService {
     public func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>) {
         router.registerHandler(
             forMethod: Self.export,
-            deserializer: OTLPRequestDeserializer(limits: limits, maxMessageBytes: maxMessageBytes),
+            deserializer: OTLPRequestDeserializer(limits: limits, maxMessageBytes: maxMessageBytes, keepsBytes: ingest.keepsProtobuf),
             serializer: RawBytesCoder()
         ) { request, _ in
             let single = try await ServerRequest(stream: request)
@@ -102,6 +102,8 @@ public struct RawBytesCoder: MessageSerializer, MessageDeserializer {
 struct OTLPRequestDeserializer: MessageDeserializer {
     let limits: DecodeLimits
     let maxMessageBytes: Int
+    /// Keep the message's bytes in `DecodedTraces.protobuf` (to forward it as received).
+    var keepsBytes = false
 
     func deserialize<Bytes: GRPCContiguousBytes>(_ serializedMessageBytes: Bytes) throws
         -> Result<DecodedTraces, RPCError>
@@ -116,7 +118,9 @@ struct OTLPRequestDeserializer: MessageDeserializer {
         }
         return serializedMessageBytes.withUnsafeBytes { raw in
             do throws(OTLPDecodeError) {
-                return .success(try OTLPProtobuf.decodeTraces(raw, limits: limits))
+                var decoded = try OTLPProtobuf.decodeTraces(raw, limits: limits)
+                if keepsBytes { decoded.protobuf = Array(raw) }
+                return .success(decoded)
             } catch {
                 return .failure(RPCError(code: .invalidArgument, message: error.message))
             }

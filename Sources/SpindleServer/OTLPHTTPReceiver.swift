@@ -59,9 +59,10 @@ public struct OTLPHTTPReceiver: Sendable {
             }
         }
 
-        let decoded: DecodedTraces
+        var decoded: DecodedTraces
         do {
             decoded = try encoding.decode(inflated, limits: configuration.decodeLimits)
+            if encoding == .protobuf && ingest.keepsProtobuf { decoded.protobuf = Array(buffer: inflated) }
         } catch {
             logger.debug("rejected undecodable request", metadata: ["error": "\(error.message)"])
             return self.error(.badRequest, encoding, .invalidArgument, error.message)

@@ -26,6 +26,9 @@ public struct OTLPIngest: Sendable {
         self.metrics = metrics
     }
 
+    /// Whether receivers should keep requests' protobuf bytes (`DecodedTraces.protobuf`) for forwarding.
+    public var keepsProtobuf: Bool { store.keepsRequestBodies }
+
     /// The resource attribute that names a project when the request does not.
     public static let projectAttribute = "spindle.project"
 
@@ -38,7 +41,8 @@ public struct OTLPIngest: Sendable {
         let result: WriteResult
         do throws(StoreError) {
             result = try await store.write(
-                decoded.traces, project: project ?? "default", projectAttribute: project == nil ? Self.projectAttribute : nil)
+                decoded.traces, project: project ?? "default", projectAttribute: project == nil ? Self.projectAttribute : nil,
+                forwardBody: decoded.rejections.isEmpty ? decoded.protobuf : nil)
         } catch {
             metrics?.rejected(decoded.traces.spanCount, via: receiver)
             switch error {

@@ -9,6 +9,8 @@ public struct OutboxEntry: Sendable, Hashable {
     public var spanCount: Int
     public var bytes: Int
     public var createdUnixNano: UInt64
+    /// Size of the request kept as received (`outboxBody(seq:)`); 0 when none was kept.
+    public var bodyBytes: Int = 0
 }
 
 /// What `spindle outbox` shows for one exporter.
@@ -142,6 +144,8 @@ extension SpanWriter {
     func pruneOutbox(gauge: OutboxGauge) throws(SQLiteError) {
         try run(
             "DELETE FROM outbox WHERE seq <= (SELECT coalesce(min(delivered_through), 0) FROM exporter_state)", [])
+        try run(
+            "DELETE FROM outbox_bodies WHERE seq <= (SELECT coalesce(min(delivered_through), 0) FROM exporter_state)", [])
         gauge.pendingBytes.withLock { $0 = Int((try? pendingOutboxBytes()) ?? 0) }
     }
 }
@@ -151,7 +155,7 @@ extension StoreReader {
     public func outbox(after seq: Int64, limit: Int) throws -> [OutboxEntry] {
         let statement = try prepare(
             """
-            SELECT seq, first_span_row, last_span_row, span_count, bytes, created_unix_nano FROM outbox
+            SELECT seq, first_span_row, last_span_row, span_count, bytes, created_unix_nano, body_bytes FROM outbox
             WHERE seq > ?1 ORDER BY seq LIMIT ?2
             """)
         statement.bind(1, seq)
@@ -161,9 +165,17 @@ extension StoreReader {
             entries.append(
                 OutboxEntry(
                     seq: statement.int64(0), firstSpanRow: statement.int64(1), lastSpanRow: statement.int64(2),
-                    spanCount: Int(statement.int64(3)), bytes: Int(statement.int64(4)), createdUnixNano: statement.uint64(5)))
+                    spanCount: Int(statement.int64(3)), bytes: Int(statement.int64(4)), createdUnixNano: statement.uint64(5),
+                    bodyBytes: Int(statement.int64(6))))
         }
         return entries
+    }
+
+    /// The OTLP request (protobuf) an outbox row kept as received; nil when it kept none or is gone.
+    public func outboxBody(seq: Int64) throws -> [UInt8]? {
+        let statement = try prepare("SELECT body FROM outbox_bodies WHERE seq = ?1")
+        statement.bind(1, seq)
+        return try statement.step() ? statement.bytes(0) : nil
     }
 
     /// Where an exporter is in the outbox; nil when it was never registered.

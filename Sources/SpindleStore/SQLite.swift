@@ -114,6 +114,13 @@ final class SQLiteStatement {
         _ = sqlite3_bind_text(handle, index, pointer, Int32(buffer.count), transient)
     }
 
+    /// Bytes bound as a BLOB (copied by SQLite).
+    func bindBlob(_ index: Int32, _ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { buffer in
+            _ = sqlite3_bind_blob(handle, index, buffer.baseAddress ?? UnsafeRawPointer(emptyCString), Int32(buffer.count), transient)
+        }
+    }
+
     func bindText(_ index: Int32, _ utf8: [UInt8]?) {
         if let utf8 { bindText(index, utf8) } else { bindNull(index) }
     }

@@ -25,6 +25,9 @@ public struct StoreOptions: Sendable {
     /// With `recordsOutbox`: undelivered bytes past which `outboxOverflow` applies (nil: no cap).
     public var outboxMaxBytes: Int? = nil
     public var outboxOverflow: OutboxOverflow = .block
+    /// With `recordsOutbox`: keep OTLP requests as received beside their outbox rows, for exporters that
+    /// send them on unchanged (`SpanStore.write(forwardBody:)`).
+    public var keepsRequestBodies = false
 
     public init(
         durability: Durability = .normal, maxQueuedBytes: Int = 64 << 20, maxSpansPerTransaction: Int = 50_000,
@@ -113,7 +116,7 @@ public final class SpanStore: Sendable {
     /// change such rows after the inserts, in the same transaction.
     public func write(
         _ traces: TracesData, project: String = "default", projectAttribute: String? = nil,
-        trees: [SpanID: TreeIdentity] = [:], updates: [RowUpdate] = []
+        trees: [SpanID: TreeIdentity] = [:], updates: [RowUpdate] = [], forwardBody: [UInt8]? = nil
     ) async throws(StoreError) -> WriteResult {
         let box = BatchBox(
             EncodedBatch(
@@ -123,7 +126,8 @@ public final class SpanStore: Sendable {
                 var update = update
                 update.project = project
                 return update
-            })
+            },
+            forwardBody: keepsRequestBodies ? forwardBody : nil)
         if box.batch.spanCount == 0 && updates.isEmpty { return WriteResult() }
         // The outbox cap, `block` policy: refuse new data until the exporters catch up.
         if options.recordsOutbox, options.outboxOverflow == .block, let cap = options.outboxMaxBytes,
@@ -136,8 +140,12 @@ public final class SpanStore: Sendable {
         }
         // Free the encoded rows here, on the request's thread, not on the writer's.
         box.batch = EncodedBatch.empty
+        box.forwardBody = nil
         return try result.get()
     }
+
+    /// Whether `write(forwardBody:)` keeps the request it is given (some exporter sends requests on as received).
+    public var keepsRequestBodies: Bool { options.recordsOutbox && options.keepsRequestBodies }
 
     /// Stops taking writes, commits everything already queued, and closes the write connection.
     /// Safe to call more than once.
@@ -185,10 +193,13 @@ final class BatchBox: @unchecked Sendable {
     var prompts: [(project: String, prompt: PromptReference)]
     /// Small writes of the forwarder (cursors, dead letters), run in the writer's transaction.
     var control: [@Sendable (SpanWriter) throws -> Void]
+    /// The OTLP request as received (protobuf), kept beside the outbox row when all its spans are stored.
+    var forwardBody: [UInt8]?
     init(
         _ batch: EncodedBatch, updates: [RowUpdate] = [], prompts: [(project: String, prompt: PromptReference)] = [],
-        control: [@Sendable (SpanWriter) throws -> Void] = []
+        control: [@Sendable (SpanWriter) throws -> Void] = [], forwardBody: [UInt8]? = nil
     ) {
+        self.forwardBody = forwardBody
         self.batch = batch
         self.updates = updates
         self.prompts = prompts

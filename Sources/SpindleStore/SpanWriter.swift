@@ -135,18 +135,29 @@ final class SpanWriter {
                 let now = UInt64(Date().timeIntervalSince1970 * 1e9)
                 for (project, prompt) in box.prompts { _ = try promptVersionID(prompt, project: project, at: now) }
                 if recordsOutbox, let stored = storedRows {
+                    // The request as received goes along only when it stored all its spans: then it says
+                    // exactly what the rows hold (no duplicates of older rows, no row updates).
+                    let body = stored.count == box.batch.spanCount && box.updates.isEmpty ? box.forwardBody : nil
                     let outbox = try cached(
                         """
-                        INSERT INTO outbox (first_span_row, last_span_row, span_count, bytes, created_unix_nano)
-                        VALUES (?1, ?2, ?3, ?4, ?5)
+                        INSERT INTO outbox (first_span_row, last_span_row, span_count, bytes, created_unix_nano, body_bytes)
+                        VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                         """)
                     outbox.bind(1, stored.first)
                     outbox.bind(2, stored.last)
                     outbox.bind(3, stored.count)
                     outbox.bind(4, stored.bytes)
                     outbox.bind(5, now)
+                    outbox.bind(6, body?.count ?? 0)
                     try outbox.step()
                     outbox.reset()
+                    if let body {
+                        let keep = try cached("INSERT INTO outbox_bodies (seq, body) VALUES (?1, ?2)")
+                        keep.bind(1, connection.lastInsertRowID)
+                        keep.bindBlob(2, body)
+                        try keep.step()
+                        keep.reset()
+                    }
                     gauge.pendingBytes.withLock { $0 += stored.bytes }
                     if overflow == .dropOldest, let cap = outboxMaxBytes { try dropOldest(over: cap) }
                 }

@@ -28,6 +28,7 @@ class FaultUpstream:
         self.limit: int | None = None
         self.accepted: list[bytes] = []  # span ids, in arrival order (duplicates kept)
         self.attempts: list[tuple[int, int]] = []  # (spans in the request, status answered; 0 = reset)
+        self.bodies: list[bytes] = []  # the protobuf bodies answered 200 (decompressed), in arrival order
         self.lock = threading.Lock()
         upstream = self
 
@@ -71,6 +72,7 @@ class FaultUpstream:
                     upstream.attempts.append((len(span_ids), status))
                     if status == 200:
                         upstream.accepted.extend(span_ids)
+                        upstream.bodies.append(body)
                 answer = response.SerializeToString() if status == 200 else b"{}"
                 self.send_response(status)
                 self.send_header("Content-Type", "application/x-protobuf" if status == 200 else "application/json")

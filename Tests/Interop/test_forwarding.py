@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
@@ -152,6 +153,45 @@ def test_faults_delay_but_lose_nothing(tmp_path):
             assert set(upstream.accepted) == stored
             retries = int(outbox(a).splitlines()[1].split()[5])
             assert retries >= 4
+        finally:
+            stop_spindle(a)
+
+
+def protobuf_request(count: int) -> bytes:
+    """The protobuf form of `many_spans(count)`, built with opentelemetry-proto."""
+    from google.protobuf import json_format
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+    request = many_spans(count)
+    for resource in request["resourceSpans"]:  # OTLP JSON ids are hex; the protobuf JSON mapping wants base64
+        for scope in resource["scopeSpans"]:
+            for span in scope["spans"]:
+                for key in ("traceId", "spanId"):
+                    span[key] = base64.b64encode(bytes.fromhex(span[key])).decode()
+    return json_format.ParseDict(request, ExportTraceServiceRequest()).SerializeToString()
+
+
+def test_protobuf_requests_go_on_as_received(tmp_path):
+    """Requests A stored whole go upstream byte for byte, joined; a 413 splits them by request, and a
+    single request still too large is sent from the store, split by span."""
+    with FaultUpstream([("limit", 150)]) as upstream:
+        a = start_spindle(tmp_path, "--forward", f"otlp-http={upstream.url},max-delay=3s", db_path=tmp_path / "a.db")
+        try:
+            requests = [protobuf_request(count) for count in (100, 100, 100, 200)]
+            for body in requests:  # within max-delay: one batch of 500
+                response = post_traces(a.endpoint, body, content_type="application/x-protobuf")
+                assert response.status == 200, response
+            wait_for(lambda: len(set(upstream.accepted)) == 500, timeout=60, what="every span upstream")
+            wait_for(lambda: outbox(a).splitlines()[1].split()[1] == "0", what="nothing pending")
+            # 500 -> 413; [100+100] -> 413 -> 100, 100; [100+200] -> 413 -> 100, then the 200 alone -> 413,
+            # sent from the store -> 413 again -> 100, 100.
+            assert sorted(count for count, status in upstream.attempts if status == 413) == [200, 200, 200, 300, 500]
+            assert sorted(count for count, status in upstream.attempts if status == 200) == [100] * 5
+            assert upstream.bodies[:3] == requests[:3]  # the first three went on byte for byte
+            assert len(upstream.accepted) == 500
+            stored = {bytes.fromhex(row[0]) for row in a.query("SELECT span_id FROM spans")}
+            assert set(upstream.accepted) == stored
+            assert a.count("outbox_bodies") == 0  # dropped once delivered
         finally:
             stop_spindle(a)
 

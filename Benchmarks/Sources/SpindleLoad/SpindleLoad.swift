@@ -50,8 +50,12 @@ struct SpindleLoad: AsyncParsableCommand {
         help: "Measure LLM call extraction (on decoded spans) only, with the bundled price table; no server needed.")
     var extractOnly = false
     @Flag(help: "Also send the requests as OTLP JSON instead of protobuf.") var json = false
+    @Option(
+        help: "Send nothing: be an upstream on this port that answers 200 to every request at once (for forwarding benchmarks).")
+    var sink: Int?
 
     func run() async throws {
+        if let sink { try UpstreamSink(port: sink).run() }
         let traces = makeTraces()
         let bodies = traces.map { json ? OTLPJSON.encodeTraces($0) : OTLPProtobuf.encodeTraces($0) }
         let meanBytes = bodies.reduce(0) { $0 + $1.count } / bodies.count
