@@ -38,6 +38,7 @@ let package = Package(
         .systemLibrary(
             name: "CProtobufC", pkgConfig: "libprotobuf-c",
             providers: [.apt(["libprotobuf-c-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // protoc-c output for Proto/*.proto (Scripts/generate-proto) plus our arena and depth check.
         .target(name: "COTLP", dependencies: ["CProtobufC"]),
 
@@ -46,7 +47,7 @@ let package = Package(
         // Trace trees: spans (any order, parents missing, duplicated, several, cyclic) into a forest.
         .target(name: "SpindleTree"),
         // OTLP protobuf (through protobuf-c) and OTLP JSON, to and from the model.
-        .target(name: "SpindleCodec", dependencies: ["SpindleModel", "COTLP"]),
+        .target(name: "SpindleCodec", dependencies: ["SpindleModel", "COTLP", "CZlib"]),
         // LLM calls in spans: the conventions, the price table, prompt identity, monitor events.
         .target(
             name: "SpindleLLM",
@@ -137,7 +138,12 @@ let package = Package(
         .testTarget(
             name: "SpindleExportTests",
             dependencies: ["SpindleExport", "SpindleStore", "SpindleCodec", "SpindleModel", "SpindleTesting"]),
-        .testTarget(name: "SpindleCodecTests", dependencies: ["SpindleCodec", "SpindleModel", "SpindleTesting"]),
+        .testTarget(
+            name: "SpindleCodecTests",
+            dependencies: [
+                "SpindleCodec", "SpindleModel", "SpindleTesting",
+                .product(name: "CompressNIO", package: "compress-nio"), .product(name: "NIOCore", package: "swift-nio"),
+            ]),
         .testTarget(name: "SpindleStoreTests", dependencies: ["SpindleStore", "SpindleCodec", "SpindleModel", "SpindleTesting"]),
         .testTarget(
             name: "SpindleServerTests",

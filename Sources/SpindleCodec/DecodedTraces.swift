@@ -4,8 +4,8 @@ public import SpindleModel
 public struct DecodedTraces: Sendable {
     public var traces: TracesData
     public var rejections: [SpanRejection]
-    /// The request's protobuf bytes, when the receiver keeps them to forward as received.
-    public var protobuf: [UInt8]?
+    /// The request's protobuf bytes, compressed, when the receiver keeps them to forward as received.
+    public var asReceived: DeflatedPart?
 
     public init(traces: TracesData, rejections: [SpanRejection] = []) {
         self.traces = traces

@@ -25,8 +25,70 @@ public enum BraintrustExport {
         return writer.bytes
     }
 
-    /// One span as a row.
+    /// One span as a row. A span read with its attributes as stored (`AttributeDecoding.deferred`) and no
+    /// LLM call has them copied into `metadata` as they are when they are plain JSON already (see
+    /// `SpanJSON.storedAttributes`) and hold neither a row id nor keys the resource's would shadow.
     public static func row(_ stored: StoredSpan, call: LLMCall?, into writer: inout JSONWriter) {
+        var resources = ResourceParts()
+        row(stored, call: call, resources: &resources, into: &writer)
+    }
+
+    /// Each resource's part of a row's `metadata` (`"resource.KEY":value,…`), written once per stored resource.
+    public struct ResourceParts {
+        private var parts: [Int64: [UInt8]] = [:]
+
+        public init() {}
+
+        mutating func part(_ stored: StoredSpan) -> [UInt8] {
+            if stored.resourceKey != 0, let part = parts[stored.resourceKey] { return part }
+            var writer = JSONWriter(capacity: 256)
+            SpanJSON.attributes(stored.resource.attributes.map { Attribute("resource." + $0.key, $0.value) }, into: &writer)
+            let part = Array(writer.bytes.dropFirst().dropLast())
+            if stored.resourceKey != 0 { parts[stored.resourceKey] = part }
+            return part
+        }
+    }
+
+    /// One span as a row, with the resource parts of earlier rows.
+    public static func row(_ stored: StoredSpan, call: LLMCall?, resources: inout ResourceParts, into writer: inout JSONWriter) {
+        if let attributes = stored.storedAttributes {
+            if call == nil, SpanJSON.isPlainObject(attributes), !contains(attributes, "\"braintrust.id\""),
+                !contains(attributes, "\"resource.")
+            {
+                row(stored, call: nil, plainAttributes: attributes, resourcePart: resources.part(stored), into: &writer)
+                return
+            }
+            var decoded = stored
+            decoded.span.attributes = (try? OTLPJSON.decodeAttributes(attributes)) ?? []
+            decoded.storedAttributes = nil
+            row(decoded, call: call, plainAttributes: nil, resourcePart: [], into: &writer)
+            return
+        }
+        row(stored, call: call, plainAttributes: nil, resourcePart: [], into: &writer)
+    }
+
+    /// Whether `needle` occurs in `bytes`: memchr to each place its first byte occurs, then memcmp.
+    static func contains(_ bytes: [UInt8], _ needle: StaticString) -> Bool {
+        let count = needle.utf8CodeUnitCount
+        return bytes.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress, buffer.count >= count else { return false }
+            let last = base + (buffer.count - count)  // the last place a match can start
+            var cursor = base
+            while cursor <= last {
+                guard let found = memchr(cursor, Int32(needle.utf8Start.pointee), last - cursor + 1) else { return false }
+                let start = found.assumingMemoryBound(to: UInt8.self)
+                if memcmp(start, needle.utf8Start, count) == 0 { return true }
+                cursor = UnsafePointer(start) + 1
+            }
+            return false
+        }
+    }
+
+    /// `plainAttributes`: the span's attributes as a plain JSON object, to write instead of `span.attributes`,
+    /// followed by `resourcePart`.
+    private static func row(
+        _ stored: StoredSpan, call: LLMCall?, plainAttributes: [UInt8]?, resourcePart: [UInt8], into writer: inout JSONWriter
+    ) {
         let span = stored.span
         writer.raw("{\"id\":")
         // A row that came in through the Braintrust API keeps its row id.
@@ -55,7 +117,28 @@ public enum BraintrustExport {
                 LLMCallJSON.scores(call.scores, into: &writer)
             }
         }
-        var metadata = span.attributes + stored.resource.attributes.map { Attribute("resource." + $0.key, $0.value) }
+        writer.raw(",\"metadata\":")
+        if let plainAttributes {
+            // The stored object without its closing brace, then the resource's attributes.
+            plainAttributes.withUnsafeBufferPointer { writer.rawBytes(UnsafeBufferPointer(rebasing: $0.dropLast())) }
+            if !resourcePart.isEmpty {
+                if plainAttributes.count > 2 { writer.raw(",") }
+                writer.rawBytes(resourcePart)
+            }
+            writer.raw("}")
+        } else {
+            metadata(stored, call: call, into: &writer)
+        }
+        if span.status.code == .error {
+            writer.raw(",\"error\":")
+            writer.string(span.status.message.isEmpty ? "error" : span.status.message)
+        }
+        writer.raw("}")
+    }
+
+    /// The span's attributes, the resource's (as `resource.KEY`) and the call's model and parameters.
+    private static func metadata(_ stored: StoredSpan, call: LLMCall?, into writer: inout JSONWriter) {
+        var metadata = stored.span.attributes + stored.resource.attributes.map { Attribute("resource." + $0.key, $0.value) }
         if let call {
             if let model = call.model { metadata.append(Attribute("model", .string(model))) }
             if let provider = call.provider { metadata.append(Attribute("provider", .string(provider))) }
@@ -64,13 +147,7 @@ public enum BraintrustExport {
             if let value = call.parameters.maxTokens { metadata.append(Attribute("max_tokens", .int(Int64(value)))) }
             if let cost = call.cost.usd { metadata.append(Attribute("cost_usd", .double(cost))) }
         }
-        writer.raw(",\"metadata\":")
         SpanJSON.attributes(metadata, into: &writer)
-        if span.status.code == .error {
-            writer.raw(",\"error\":")
-            writer.string(span.status.message.isEmpty ? "error" : span.status.message)
-        }
-        writer.raw("}")
     }
 
     /// Braintrust's token metric names.

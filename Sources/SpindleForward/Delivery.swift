@@ -62,10 +62,10 @@ struct Delivery: Sendable {
         return [.delivered(retries: retries, rejected: rejected)]
     }
 
-    /// An OTLP request kept as received, with its outbox row.
+    /// An OTLP request kept as received (compressed), with its outbox row.
     struct KeptRequest: Sendable {
         var entry: OutboxEntry
-        var body: [UInt8]
+        var body: DeflatedPart
     }
 
     /// What became of requests forwarded as received.
@@ -79,13 +79,13 @@ struct Delivery: Sendable {
     }
 
     /// Sends requests kept as received as one request: protobuf reads concatenated messages as one, so
-    /// their bodies are joined unchanged. A 413 splits them in halves (whole requests).
+    /// their bodies are joined unchanged, into one gzip body without compressing again. A 413 splits them
+    /// in halves (whole requests).
     func deliver(asReceived requests: ArraySlice<KeptRequest>, retriedBefore: Int = 0) async throws -> AsReceivedOutcome {
-        var body: [UInt8] = []
-        body.reserveCapacity(requests.reduce(0) { $0 + $1.body.count })
-        for request in requests { body += request.body }
+        let body = DeflatedPart.gzip(joining: requests.lazy.map(\.body))
         var outcome = AsReceivedOutcome(retries: retriedBefore)
-        switch try await send(untilAnswered: UpstreamRequest(url: exporter.url, body: body), retries: &outcome.retries) {
+        let request = UpstreamRequest(url: exporter.url, body: body, gzipped: true)
+        switch try await send(untilAnswered: request, retries: &outcome.retries) {
         case .accepted(let partial):
             outcome.rejected = partial
             return outcome
@@ -173,8 +173,12 @@ struct Delivery: Sendable {
         var body = ByteBuffer(bytes: request.body)
         if exporter.kind == .otlpHTTP {
             http.headers.add(name: "Content-Type", value: exporter.json ? "application/json" : "application/x-protobuf")
-            // The fastest level: on loopback and LANs the CPU matters more than the last bytes.
-            if let compressed = try? body.compress(with: .gzip(configuration: .init(compressionLevel: .fastestCompression))) {
+            if request.gzipped {
+                http.headers.add(name: "Content-Encoding", value: "gzip")
+            } else if let compressed = try? body.compress(
+                // The fastest level: on loopback and LANs the CPU matters more than the last bytes.
+                with: .gzip(configuration: .init(compressionLevel: .fastestCompression)))
+            {
                 body = compressed
                 http.headers.add(name: "Content-Encoding", value: "gzip")
             }
@@ -212,9 +216,17 @@ struct Delivery: Sendable {
         options.compression = .gzip
         options.maxRequestMessageBytes = 256 << 20
         options.timeout = .seconds(30)
+        var message = request.body
+        if request.gzipped {  // gRPC compresses messages itself
+            var buffer = ByteBuffer(bytes: message)
+            guard let inflated = try? buffer.decompress(with: .gzip()) else {
+                return .success((400, Answer(body: "could not inflate a kept request")))
+            }
+            message = Array(buffer: inflated)
+        }
         do {
             let outcome = try await client.unary(
-                request: ClientRequest(message: request.body, metadata: metadata), descriptor: OTLPGRPCTraceService.export,
+                request: ClientRequest(message: message, metadata: metadata), descriptor: OTLPGRPCTraceService.export,
                 serializer: RawBytesCoder(), deserializer: RawBytesCoder(), options: options
             ) { response -> Result<[UInt8], RPCError> in response.accepted.flatMap { $0.message } }
             switch outcome {

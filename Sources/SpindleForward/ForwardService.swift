@@ -112,12 +112,14 @@ public struct ForwardService: Service {
             try await Task.sleep(for: exporter.maxDelay - age)
             entries = try readers.withReader { try $0.outbox(after: cursor, limit: 10_000) }
         }
-        // One wave: whole requests, in order, up to `concurrency` batches' worth. Each request's spans are
-        // read only when the wave takes it: reading the whole backlog first (up to 10,000 requests) and
-        // keeping a wave of it made a long backlog slow to drain. Requests kept as received go on as they
-        // are when the exporter takes them so: no spans to read back and encode again.
-        let capacity = exporter.maxItems * exporter.concurrency
-        var batches: [ForwardBatch] = []
+        // One wave: whole requests, in order, up to `concurrency` batches' worth and at least 8192 spans
+        // (sent `concurrency` batches at a time): each wave costs an outbox listing and a commit of the
+        // cursor, which with Braintrust's one batch of 1000 at a time left the exporter far behind ingest.
+        // Each request's spans are read only when the wave takes it: reading the whole backlog first (up to
+        // 10,000 requests) and keeping a wave of it made a long backlog slow to drain. Requests kept as
+        // received go on as they are when the exporter takes them so: no spans to read back and encode again.
+        let capacity = max(exporter.maxItems * exporter.concurrency, 8192)
+        var builder = BatchBuilder(maxItems: exporter.maxItems, maxBytes: exporter.maxBytes)
         var waveSpans = 0
         var last = cursor
         var scanned = 0
@@ -128,36 +130,18 @@ public struct ForwardService: Service {
                 let body = try readers.withReader({ try $0.outboxBody(seq: entry.seq) })
             {
                 if waveSpans > 0 && waveSpans + entry.spanCount > capacity { break }
-                let kept = Delivery.KeptRequest(entry: entry, body: body)
-                if case .asReceived(var requests, let bytes) = batches.last,
-                    requests.reduce(0, { $0 + $1.entry.spanCount }) + entry.spanCount <= exporter.maxItems,
-                    bytes + body.count <= exporter.maxBytes
-                {
-                    requests.append(kept)
-                    batches[batches.count - 1] = .asReceived(requests, bytes: bytes + body.count)
-                } else {
-                    batches.append(.asReceived([kept], bytes: body.count))
-                }
+                builder.add(Delivery.KeptRequest(entry: entry, body: body))
                 waveSpans += entry.spanCount
             } else {
                 let items = try load(exporter, readers, rows: entry.firstSpanRow...entry.lastSpanRow)
                 if waveSpans > 0 && waveSpans + items.count > capacity { break }
-                for item in items {
-                    let size = Payload.size(item)
-                    if case .items(var current, let bytes) = batches.last,
-                        current.count < exporter.maxItems && bytes + size <= exporter.maxBytes
-                    {
-                        current.append(item)
-                        batches[batches.count - 1] = .items(current, bytes: bytes + size)
-                    } else {
-                        batches.append(.items([item], bytes: size))
-                    }
-                }
+                for item in items { builder.add(item) }
                 waveSpans += items.count
             }
             scanned += entry.spanCount
             last = entry.seq
         }
+        let batches = builder.finished()
         // At most `concurrency` in flight; the cursor moves only once the whole wave is through.
         let outcomes = try await withThrowingTaskGroup(of: SentBatch.self) { group in
             var all: [SentBatch] = []
@@ -195,8 +179,57 @@ public struct ForwardService: Service {
 
     /// What a wave sends: spans read back from the store, or requests kept as received.
     enum ForwardBatch {
-        case items([ForwardItem], bytes: Int)
-        case asReceived([Delivery.KeptRequest], bytes: Int)
+        case items([ForwardItem])
+        case asReceived([Delivery.KeptRequest])
+    }
+
+    /// Cuts a wave into batches of at most `maxItems` spans and about `maxBytes`, in order; a batch holds
+    /// one kind (spans from the store, or requests as received).
+    struct BatchBuilder {
+        let maxItems: Int
+        let maxBytes: Int
+        private var batches: [ForwardBatch] = []
+        private var items: [ForwardItem] = []
+        private var requests: [Delivery.KeptRequest] = []
+        private var spans = 0
+        private var bytes = 0
+
+        init(maxItems: Int, maxBytes: Int) {
+            self.maxItems = maxItems
+            self.maxBytes = maxBytes
+        }
+
+        mutating func add(_ item: ForwardItem) {
+            let size = Payload.size(item)
+            if !requests.isEmpty || (!items.isEmpty && (spans + 1 > maxItems || bytes + size > maxBytes)) { flush() }
+            items.append(item)
+            spans += 1
+            bytes += size
+        }
+
+        mutating func add(_ request: Delivery.KeptRequest) {
+            let size = request.body.length
+            if !items.isEmpty || (!requests.isEmpty && (spans + request.entry.spanCount > maxItems || bytes + size > maxBytes)) {
+                flush()
+            }
+            requests.append(request)
+            spans += request.entry.spanCount
+            bytes += size
+        }
+
+        private mutating func flush() {
+            if !items.isEmpty { batches.append(.items(items)) }
+            if !requests.isEmpty { batches.append(.asReceived(requests)) }
+            items = []
+            requests = []
+            spans = 0
+            bytes = 0
+        }
+
+        mutating func finished() -> [ForwardBatch] {
+            flush()
+            return batches
+        }
     }
 
     /// A sent batch: its spans, the items read from the store for it, and how it ended.
@@ -208,9 +241,9 @@ public struct ForwardService: Service {
         async throws -> SentBatch
     {
         switch batch {
-        case .items(let items, _):
+        case .items(let items):
             return (items.count, items, try await delivery.deliver(items))
-        case .asReceived(let requests, _):
+        case .asReceived(let requests):
             let outcome = try await delivery.deliver(asReceived: requests[...])
             var outcomes: [DeliveryOutcome] = [.delivered(retries: outcome.retries, rejected: outcome.rejected)]
             var items: [ForwardItem] = []
@@ -237,15 +270,24 @@ public struct ForwardService: Service {
         return refused
     }
 
-    /// The spans of a row range that pass the exporter's filters, with their LLM calls.
+    /// The spans of a row range that pass the exporter's filters, with their LLM calls. Only OTLP needs
+    /// every span's attributes decoded; the others get them as stored (JSON), decoded for LLM calls only:
+    /// a Braintrust row copies plain stored attributes as they are, the rest take LLM calls alone.
     private func load(_ exporter: ExporterConfiguration, _ readers: ReaderPool, rows: ClosedRange<Int64>) throws -> [ForwardItem] {
-        try readers.withReader { reader in
-            let spans = try reader.spans(rows: rows, withRowIDs: true)
+        let decoding: AttributeDecoding = exporter.kind == .otlpHTTP || exporter.kind == .otlpGRPC ? .decoded : .deferred
+        return try readers.withReader { reader in
+            let spans = try reader.spans(rows: rows, withRowIDs: true, attributes: decoding)
             let calls = try reader.llmCalls(rows: rows)
-            return spans.compactMap { stored, row -> ForwardItem? in
+            return try spans.compactMap { stored, row -> ForwardItem? in
                 if let project = exporter.project, stored.project != project { return nil }
                 if let service = exporter.service, stored.resource.serviceName != service { return nil }
-                let call = calls[stored.treeSpanID].flatMap { $0.call(from: stored.span) }
+                var stored = stored
+                var call: LLMCall?
+                if let figures = calls[stored.treeSpanID] {
+                    stored.span = try stored.decodedSpan()
+                    stored.storedAttributes = nil
+                    call = figures.call(from: stored.span)
+                }
                 if exporter.llmOnly && call == nil { return nil }
                 return ForwardItem(stored: stored, call: call, row: row)
             }

@@ -17,6 +17,8 @@ public struct ForwardItem: Sendable {
 struct UpstreamRequest: Sendable {
     var url: URL
     var body: [UInt8]
+    /// The body is gzip already (requests kept as received).
+    var gzipped = false
 }
 
 /// The requests an exporter sends for a batch of items, in its upstream's format.
@@ -29,10 +31,11 @@ enum Payload {
             return [UpstreamRequest(url: exporter.url, body: body)]
         case .braintrust:
             var writer = JSONWriter(capacity: 2048 * items.count)
+            var resources = BraintrustExport.ResourceParts()
             writer.raw("{\"events\":[")
             for (index, item) in items.enumerated() {
                 if index > 0 { writer.raw(",") }
-                BraintrustExport.row(item.stored, call: item.call, into: &writer)
+                BraintrustExport.row(item.stored, call: item.call, resources: &resources, into: &writer)
             }
             writer.raw("]}")
             let url = exporter.url.appendingPathComponent("v1/project_logs/\(exporter.projectID ?? "")/insert")
@@ -141,6 +144,7 @@ enum Payload {
             }
         }
         let span = item.stored.span
+        if let stored = item.stored.storedAttributes { return 120 + span.name.utf8.count + stored.count }
         return 120 + span.name.utf8.count + span.attributes.reduce(0) { $0 + $1.key.utf8.count + size($1.value) }
     }
 }

@@ -102,7 +102,7 @@ public struct RawBytesCoder: MessageSerializer, MessageDeserializer {
 struct OTLPRequestDeserializer: MessageDeserializer {
     let limits: DecodeLimits
     let maxMessageBytes: Int
-    /// Keep the message's bytes in `DecodedTraces.protobuf` (to forward it as received).
+    /// Keep the message's bytes in `DecodedTraces.asReceived` (to forward it as received).
     var keepsBytes = false
 
     func deserialize<Bytes: GRPCContiguousBytes>(_ serializedMessageBytes: Bytes) throws
@@ -119,7 +119,7 @@ struct OTLPRequestDeserializer: MessageDeserializer {
         return serializedMessageBytes.withUnsafeBytes { raw in
             do throws(OTLPDecodeError) {
                 var decoded = try OTLPProtobuf.decodeTraces(raw, limits: limits)
-                if keepsBytes { decoded.protobuf = Array(raw) }
+                if keepsBytes && decoded.rejections.isEmpty { decoded.asReceived = DeflatedPart(compressing: raw) }
                 return .success(decoded)
             } catch {
                 return .failure(RPCError(code: .invalidArgument, message: error.message))

@@ -62,7 +62,9 @@ public struct OTLPHTTPReceiver: Sendable {
         var decoded: DecodedTraces
         do {
             decoded = try encoding.decode(inflated, limits: configuration.decodeLimits)
-            if encoding == .protobuf && ingest.keepsProtobuf { decoded.protobuf = Array(buffer: inflated) }
+            if encoding == .protobuf && ingest.keepsProtobuf && decoded.rejections.isEmpty {
+                decoded.asReceived = inflated.withUnsafeReadableBytes { DeflatedPart(compressing: $0) }
+            }
         } catch {
             logger.debug("rejected undecodable request", metadata: ["error": "\(error.message)"])
             return self.error(.badRequest, encoding, .invalidArgument, error.message)

@@ -26,7 +26,7 @@ public struct OTLPIngest: Sendable {
         self.metrics = metrics
     }
 
-    /// Whether receivers should keep requests' protobuf bytes (`DecodedTraces.protobuf`) for forwarding.
+    /// Whether receivers should keep requests' protobuf bytes (`DecodedTraces.asReceived`) for forwarding.
     public var keepsProtobuf: Bool { store.keepsRequestBodies }
 
     /// The resource attribute that names a project when the request does not.
@@ -42,7 +42,7 @@ public struct OTLPIngest: Sendable {
         do throws(StoreError) {
             result = try await store.write(
                 decoded.traces, project: project ?? "default", projectAttribute: project == nil ? Self.projectAttribute : nil,
-                forwardBody: decoded.rejections.isEmpty ? decoded.protobuf : nil)
+                forwardBody: decoded.rejections.isEmpty ? decoded.asReceived : nil)
         } catch {
             metrics?.rejected(decoded.traces.spanCount, via: receiver)
             switch error {

@@ -1,4 +1,5 @@
 import Foundation
+public import SpindleCodec
 import Synchronization
 
 /// One committed request in the outbox: the span rows it stored.
@@ -9,7 +10,7 @@ public struct OutboxEntry: Sendable, Hashable {
     public var spanCount: Int
     public var bytes: Int
     public var createdUnixNano: UInt64
-    /// Size of the request kept as received (`outboxBody(seq:)`); 0 when none was kept.
+    /// Compressed size of the request kept as received (`outboxBody(seq:)`); 0 when none was kept.
     public var bodyBytes: Int = 0
 }
 
@@ -171,11 +172,12 @@ extension StoreReader {
         return entries
     }
 
-    /// The OTLP request (protobuf) an outbox row kept as received; nil when it kept none or is gone.
-    public func outboxBody(seq: Int64) throws -> [UInt8]? {
-        let statement = try prepare("SELECT body FROM outbox_bodies WHERE seq = ?1")
+    /// The OTLP request (protobuf, compressed) an outbox row kept as received; nil when it kept none or is gone.
+    public func outboxBody(seq: Int64) throws -> DeflatedPart? {
+        let statement = try prepare("SELECT deflated, crc, length FROM outbox_bodies WHERE seq = ?1")
         statement.bind(1, seq)
-        return try statement.step() ? statement.bytes(0) : nil
+        guard try statement.step() else { return nil }
+        return DeflatedPart(deflated: statement.bytes(0), crc: statement.uint32(1), length: Int(statement.int64(2)))
     }
 
     /// Where an exporter is in the outbox; nil when it was never registered.
@@ -186,7 +188,9 @@ extension StoreReader {
     }
 
     /// The spans stored in rows `first...last`, in row order, with their rows (what outbox ranges hold).
-    public func spans(rows: ClosedRange<Int64>, withRowIDs: Bool) throws -> [(StoredSpan, Int64)] {
+    public func spans(rows: ClosedRange<Int64>, withRowIDs: Bool, attributes decoding: AttributeDecoding = .decoded) throws
+        -> [(StoredSpan, Int64)]
+    {
         let statement = try prepare(
             """
             SELECT \(Self.spanColumns), s.id
@@ -196,7 +200,9 @@ extension StoreReader {
         statement.bind(1, rows.lowerBound)
         statement.bind(2, rows.upperBound)
         var result: [(StoredSpan, Int64)] = []
-        while try statement.step() { result.append((try storedSpan(statement), statement.int64(Self.spanColumnCount))) }
+        while try statement.step() {
+            result.append((try storedSpan(statement, attributes: decoding), statement.int64(Self.spanColumnCount)))
+        }
         return result
     }
 

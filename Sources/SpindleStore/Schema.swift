@@ -178,14 +178,17 @@ enum Schema {
         );
         """,
         // 6: OTLP requests forwarded as received. When an OTLP exporter takes every span, a request whose
-        // spans were all stored keeps its protobuf bytes beside its outbox row: the exporter sends them
-        // on (concatenated, which protobuf reads as one request) instead of reading the spans back and
-        // encoding them again. Kept apart from `outbox` so that listing the outbox stays small.
+        // spans were all stored keeps its protobuf bytes beside its outbox row, compressed so that they join
+        // with others into one gzip body (`DeflatedPart`): the exporter sends them on (concatenated, which
+        // protobuf reads as one request) instead of reading the spans back and encoding them again. Kept
+        // apart from `outbox` so that listing the outbox stays small.
         """
         ALTER TABLE outbox ADD COLUMN body_bytes INTEGER NOT NULL DEFAULT 0;  -- 0: no body kept
         CREATE TABLE outbox_bodies (
             seq INTEGER PRIMARY KEY,                  -- the outbox row's seq
-            body BLOB NOT NULL                        -- ExportTraceServiceRequest, protobuf
+            deflated BLOB NOT NULL,                   -- ExportTraceServiceRequest, protobuf, raw deflate
+            crc INTEGER NOT NULL,                     -- CRC-32 of the protobuf bytes
+            length INTEGER NOT NULL                   -- their length
         );
         """,
     ]

@@ -2,6 +2,7 @@ import Foundation
 public import Logging
 public import SpindleLLM
 public import SpindleModel
+public import SpindleCodec
 
 /// How the store trades durability for speed. In WAL mode, `normal` survives a crash of the process
 /// (every acknowledged transaction is in the WAL file); `full` also fsyncs each commit, surviving power loss.
@@ -116,7 +117,7 @@ public final class SpanStore: Sendable {
     /// change such rows after the inserts, in the same transaction.
     public func write(
         _ traces: TracesData, project: String = "default", projectAttribute: String? = nil,
-        trees: [SpanID: TreeIdentity] = [:], updates: [RowUpdate] = [], forwardBody: [UInt8]? = nil
+        trees: [SpanID: TreeIdentity] = [:], updates: [RowUpdate] = [], forwardBody: DeflatedPart? = nil
     ) async throws(StoreError) -> WriteResult {
         let box = BatchBox(
             EncodedBatch(
@@ -193,11 +194,11 @@ final class BatchBox: @unchecked Sendable {
     var prompts: [(project: String, prompt: PromptReference)]
     /// Small writes of the forwarder (cursors, dead letters), run in the writer's transaction.
     var control: [@Sendable (SpanWriter) throws -> Void]
-    /// The OTLP request as received (protobuf), kept beside the outbox row when all its spans are stored.
-    var forwardBody: [UInt8]?
+    /// The OTLP request as received (protobuf, compressed), kept beside the outbox row when all its spans are stored.
+    var forwardBody: DeflatedPart?
     init(
         _ batch: EncodedBatch, updates: [RowUpdate] = [], prompts: [(project: String, prompt: PromptReference)] = [],
-        control: [@Sendable (SpanWriter) throws -> Void] = [], forwardBody: [UInt8]? = nil
+        control: [@Sendable (SpanWriter) throws -> Void] = [], forwardBody: DeflatedPart? = nil
     ) {
         self.forwardBody = forwardBody
         self.batch = batch

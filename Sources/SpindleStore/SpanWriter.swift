@@ -148,13 +148,15 @@ final class SpanWriter {
                     outbox.bind(3, stored.count)
                     outbox.bind(4, stored.bytes)
                     outbox.bind(5, now)
-                    outbox.bind(6, body?.count ?? 0)
+                    outbox.bind(6, body?.deflated.count ?? 0)
                     try outbox.step()
                     outbox.reset()
                     if let body {
-                        let keep = try cached("INSERT INTO outbox_bodies (seq, body) VALUES (?1, ?2)")
+                        let keep = try cached("INSERT INTO outbox_bodies (seq, deflated, crc, length) VALUES (?1, ?2, ?3, ?4)")
                         keep.bind(1, connection.lastInsertRowID)
-                        keep.bindBlob(2, body)
+                        keep.bindBlob(2, body.deflated)
+                        keep.bind(3, body.crc)
+                        keep.bind(4, body.length)
                         try keep.step()
                         keep.reset()
                     }

@@ -117,6 +117,68 @@ func sampleDocument() async throws -> (TraceDocument, SpanStore, URL) {
         #expect(try deferred.tracesData == document.tracesData)
     }
 
+    @Test func braintrustRowsFromStoredAttributesEqualRowsFromDecodedOnes() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spindle-export-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let store = try SpanStore(path: directory.appendingPathComponent("x.db").path)
+        defer { store.close(); try? FileManager.default.removeItem(at: directory) }
+        // Plain attributes (copied as stored) and every reason to decode them: tagged values, kvlists,
+        // repeated keys, a Braintrust row id, keys the resource's would shadow, and none at all.
+        let attributeSets: [[Attribute]] = [
+            [Attribute("s", .string("quote \" backslash \\ \u{1} é")), Attribute("i", .int(-7)), Attribute("d", .double(2.5)),
+             Attribute("b", .bool(true)), Attribute("a", .array([.int(1), .string("x")]))],
+            [Attribute("whole", .double(3)), Attribute("nan", .double(.nan))],
+            [Attribute("bytes", .bytes([1, 2])), Attribute("empty", .empty)],
+            [Attribute("m", .kvlist([Attribute("x", .bool(true))]))],
+            [Attribute("k", .int(1)), Attribute("k", .int(2))],
+            [Attribute("braintrust.id", .string("row-9")), Attribute("n", .int(1))],
+            [Attribute("resource.service.name", .string("shadow"))],
+            [Attribute("value", .string("resource.x"))],
+            [],
+        ]
+        let spans = attributeSets.enumerated().map { index, attributes in
+            Span(
+                traceID: TraceID(high: 1, low: 2), spanID: SpanID(UInt64(index + 1)), parentSpanID: index == 0 ? nil : SpanID(1),
+                name: "s\(index)", startTimeUnixNano: 1_000 + UInt64(index), endTimeUnixNano: 2_000, attributes: attributes,
+                status: index == 2 ? SpanStatus(code: .error, message: "boom") : SpanStatus())
+        }
+        let resources = [
+            Resource(attributes: [Attribute("service.name", .string("svc")), Attribute("host", .kvlist([Attribute("n", .int(1))]))]),
+            Resource(),
+        ]
+        let resourceSpans = resources.enumerated().map { index, resource -> ResourceSpans in
+            let mine = spans.indices.filter { $0 % 2 == index }.map { spans[$0] }
+            return ResourceSpans(resource: resource, scopeSpans: [ScopeSpans(spans: mine)])
+        }
+        _ = try await store.write(TracesData(resourceSpans: resourceSpans))
+        let reader = try store.reader()
+        let rows = Int64.min...Int64.max
+        let decoded = try reader.spans(rows: rows, withRowIDs: true)
+        let deferred = try reader.spans(rows: rows, withRowIDs: true, attributes: .deferred)
+        #expect(decoded.count == attributeSets.count && deferred.count == attributeSets.count)
+        // The copying path is taken for some: plain, no row id, nothing shadowed.
+        let plainOnes = deferred.filter { stored, _ in
+            SpanJSON.isPlainObject(stored.storedAttributes!) && !stored.span.name.hasSuffix("5") && !stored.span.name.hasSuffix("6")
+        }
+        #expect(plainOnes.count >= 3)
+        var parts = BraintrustExport.ResourceParts()  // shared, as a batch shares it
+        for ((plain, _), (stored, _)) in zip(decoded, deferred) {
+            #expect(stored.storedAttributes != nil)
+            var expected = JSONWriter()
+            BraintrustExport.row(plain, call: nil, into: &expected)
+            var actual = JSONWriter()
+            BraintrustExport.row(stored, call: nil, resources: &parts, into: &actual)
+            #expect(actual.string == expected.string)
+        }
+    }
+
+    @Test func substringsAreFound() {
+        #expect(BraintrustExport.contains(Array(#"{"a":1,"braintrust.id":"x"}"#.utf8), "\"braintrust.id\""))
+        #expect(!BraintrustExport.contains(Array(#"{"a":"\"braintrust.id\""}"#.utf8), "\"braintrust.id\""))
+        #expect(BraintrustExport.contains(Array("ab".utf8), "ab") && !BraintrustExport.contains(Array("a".utf8), "ab"))
+        #expect(BraintrustExport.contains(Array("aab".utf8), "ab") && !BraintrustExport.contains([], "ab"))
+    }
+
     @Test func storedAttributesNeedingRewriteAreRewritten() {
         func plain(_ attributes: [Attribute]) -> String {
             var writer = JSONWriter()
