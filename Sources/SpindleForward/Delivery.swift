@@ -38,7 +38,7 @@ struct Delivery: Sendable {
     }
 
     private func deliver(_ all: [ForwardItem], range: Range<Int>, retriedBefore: Int = 0) async throws -> [DeliveryOutcome] {
-        let items = Array(all[range])
+        let items = all[range]
         var retries = retriedBefore
         var rejected = 0
         for request in Payload.requests(items, for: exporter) {

@@ -281,15 +281,16 @@ public struct ForwardService: Service {
             return try spans.compactMap { stored, row -> ForwardItem? in
                 if let project = exporter.project, stored.project != project { return nil }
                 if let service = exporter.service, stored.resource.serviceName != service { return nil }
-                var stored = stored
-                var call: LLMCall?
-                if let figures = calls[stored.treeSpanID] {
-                    stored.span = try stored.decodedSpan()
-                    stored.storedAttributes = nil
-                    call = figures.call(from: stored.span)
+                guard let figures = calls[stored.treeSpanID] else {
+                    return exporter.llmOnly ? nil : ForwardItem(stored: stored, call: nil, row: row)
                 }
-                if exporter.llmOnly && call == nil { return nil }
-                return ForwardItem(stored: stored, call: call, row: row)
+                var decoded = stored
+                decoded.span = try stored.decodedSpan()
+                decoded.storedAttributes = nil
+                guard let call = figures.call(from: decoded.span) else {
+                    return exporter.llmOnly ? nil : ForwardItem(stored: decoded, call: nil, row: row)
+                }
+                return ForwardItem(stored: decoded, call: call, row: row)
             }
         }
     }

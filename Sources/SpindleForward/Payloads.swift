@@ -23,7 +23,7 @@ struct UpstreamRequest: Sendable {
 
 /// The requests an exporter sends for a batch of items, in its upstream's format.
 enum Payload {
-    static func requests(_ items: [ForwardItem], for exporter: ExporterConfiguration) -> [UpstreamRequest] {
+    static func requests(_ items: ArraySlice<ForwardItem>, for exporter: ExporterConfiguration) -> [UpstreamRequest] {
         switch exporter.kind {
         case .otlpHTTP, .otlpGRPC:
             let traces = StoreReader.group(items.map(\.stored))
