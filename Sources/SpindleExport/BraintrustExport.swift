@@ -52,9 +52,7 @@ public enum BraintrustExport {
     /// One span as a row, with the resource parts of earlier rows.
     public static func row(_ stored: StoredSpan, call: LLMCall?, resources: inout ResourceParts, into writer: inout JSONWriter) {
         if let attributes = stored.storedAttributes {
-            if call == nil, SpanJSON.isPlainObject(attributes), !contains(attributes, "\"braintrust.id\""),
-                !contains(attributes, "\"resource.")
-            {
+            if call == nil, SpanJSON.isPlainObject(attributes, rejectsKey: Self.needsDecodedAttributes) {
                 row(stored, call: nil, plainAttributes: attributes, resourcePart: resources.part(stored), into: &writer)
                 return
             }
@@ -67,21 +65,13 @@ public enum BraintrustExport {
         row(stored, call: call, plainAttributes: nil, resourcePart: [], into: &writer)
     }
 
-    /// Whether `needle` occurs in `bytes`: memchr to each place its first byte occurs, then memcmp.
-    static func contains(_ bytes: [UInt8], _ needle: StaticString) -> Bool {
-        let count = needle.utf8CodeUnitCount
-        return bytes.withUnsafeBufferPointer { buffer in
-            guard let base = buffer.baseAddress, buffer.count >= count else { return false }
-            let last = base + (buffer.count - count)  // the last place a match can start
-            var cursor = base
-            while cursor <= last {
-                guard let found = memchr(cursor, Int32(needle.utf8Start.pointee), last - cursor + 1) else { return false }
-                let start = found.assumingMemoryBound(to: UInt8.self)
-                if memcmp(start, needle.utf8Start, count) == 0 { return true }
-                cursor = UnsafePointer(start) + 1
-            }
-            return false
+    /// Keys that a row cannot copy as stored: the row id, and keys the resource's would shadow.
+    static func needsDecodedAttributes(_ key: UnsafeBufferPointer<UInt8>) -> Bool {
+        func starts(_ prefix: StaticString) -> Bool {
+            key.count >= prefix.utf8CodeUnitCount && memcmp(key.baseAddress!, prefix.utf8Start, prefix.utf8CodeUnitCount) == 0
         }
+        guard let first = key.first, first == UInt8(ascii: "r") || first == UInt8(ascii: "b") else { return false }
+        return starts("resource.") || (key.count == 13 && starts("braintrust.id"))
     }
 
     /// `plainAttributes`: the span's attributes as a plain JSON object, to write instead of `span.attributes`,

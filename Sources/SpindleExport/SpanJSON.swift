@@ -224,8 +224,12 @@ public enum SpanJSON {
         }
     }
 
-    /// A JSON object with no object nested in it (outside strings): no tagged values, no kvlists.
-    static func isPlainObject(_ bytes: [UInt8]) -> Bool {
+    /// A JSON object with no object nested in it (outside strings): no tagged values, no kvlists; and,
+    /// for compact JSON (no space before a colon), none of whose keys `rejectsKey` (given the key's bytes
+    /// as written, without quotes).
+    static func isPlainObject(
+        _ bytes: [UInt8], rejectsKey: (UnsafeBufferPointer<UInt8>) -> Bool = { _ in false }
+    ) -> Bool {
         bytes.withUnsafeBufferPointer { buffer in
             guard buffer.first == UInt8(ascii: "{"), let base = buffer.baseAddress else { return false }
             let end = base + buffer.count
@@ -249,6 +253,11 @@ public enum SpanJSON {
                     }
                     search = quote + 1
                     if backslashes % 2 == 0 { break }
+                }
+                if search < end, search.pointee == UInt8(ascii: ":"),
+                    rejectsKey(UnsafeBufferPointer(start: cursor + 1, count: search - cursor - 2))
+                {
+                    return false
                 }
                 cursor = search
             }

@@ -276,22 +276,22 @@ public struct ForwardService: Service {
     private func load(_ exporter: ExporterConfiguration, _ readers: ReaderPool, rows: ClosedRange<Int64>) throws -> [ForwardItem] {
         let decoding: AttributeDecoding = exporter.kind == .otlpHTTP || exporter.kind == .otlpGRPC ? .decoded : .deferred
         return try readers.withReader { reader in
-            let spans = try reader.spans(rows: rows, withRowIDs: true, attributes: decoding)
             let calls = try reader.llmCalls(rows: rows)
-            return try spans.compactMap { stored, row -> ForwardItem? in
-                if let project = exporter.project, stored.project != project { return nil }
-                if let service = exporter.service, stored.resource.serviceName != service { return nil }
+            var items: [ForwardItem] = []
+            items.reserveCapacity(Int(min(rows.upperBound - rows.lowerBound + 1, 100_000)))
+            try reader.forEachSpan(rows: rows, attributes: decoding) { (stored: consuming StoredSpan, row: Int64) in
+                if let project = exporter.project, stored.project != project { return }
+                if let service = exporter.service, stored.resource.serviceName != service { return }
                 guard let figures = calls[stored.treeSpanID] else {
-                    return exporter.llmOnly ? nil : ForwardItem(stored: stored, call: nil, row: row)
+                    if !exporter.llmOnly { items.append(ForwardItem(stored: stored, call: nil, row: row)) }
+                    return
                 }
-                var decoded = stored
-                decoded.span = try stored.decodedSpan()
-                decoded.storedAttributes = nil
-                guard let call = figures.call(from: decoded.span) else {
-                    return exporter.llmOnly ? nil : ForwardItem(stored: decoded, call: nil, row: row)
-                }
-                return ForwardItem(stored: decoded, call: call, row: row)
+                stored.span = try stored.decodedSpan()
+                stored.storedAttributes = nil
+                let call = figures.call(from: stored.span)
+                if call != nil || !exporter.llmOnly { items.append(ForwardItem(stored: stored, call: call, row: row)) }
             }
+            return items
         }
     }
 }

@@ -191,6 +191,16 @@ extension StoreReader {
     public func spans(rows: ClosedRange<Int64>, withRowIDs: Bool, attributes decoding: AttributeDecoding = .decoded) throws
         -> [(StoredSpan, Int64)]
     {
+        var result: [(StoredSpan, Int64)] = []
+        try forEachSpan(rows: rows, attributes: decoding) { result.append(($0, $1)) }
+        return result
+    }
+
+    /// Each span stored in rows `first...last`, in row order, with its row, handed over without an array
+    /// in between (a stored span is a large value: each copy costs).
+    public func forEachSpan(
+        rows: ClosedRange<Int64>, attributes decoding: AttributeDecoding = .decoded, _ body: (consuming StoredSpan, Int64) throws -> Void
+    ) throws {
         let statement = try prepare(
             """
             SELECT \(Self.spanColumns), s.id
@@ -199,11 +209,9 @@ extension StoreReader {
             """)
         statement.bind(1, rows.lowerBound)
         statement.bind(2, rows.upperBound)
-        var result: [(StoredSpan, Int64)] = []
         while try statement.step() {
-            result.append((try storedSpan(statement, attributes: decoding), statement.int64(Self.spanColumnCount)))
+            try body(try storedSpan(statement, attributes: decoding), statement.int64(Self.spanColumnCount))
         }
-        return result
     }
 
     /// The LLM figures of the spans in rows `first...last`, by span id.

@@ -172,11 +172,17 @@ func sampleDocument() async throws -> (TraceDocument, SpanStore, URL) {
         }
     }
 
-    @Test func substringsAreFound() {
-        #expect(BraintrustExport.contains(Array(#"{"a":1,"braintrust.id":"x"}"#.utf8), "\"braintrust.id\""))
-        #expect(!BraintrustExport.contains(Array(#"{"a":"\"braintrust.id\""}"#.utf8), "\"braintrust.id\""))
-        #expect(BraintrustExport.contains(Array("ab".utf8), "ab") && !BraintrustExport.contains(Array("a".utf8), "ab"))
-        #expect(BraintrustExport.contains(Array("aab".utf8), "ab") && !BraintrustExport.contains([], "ab"))
+    @Test func keysARowCannotCopyAreFound() {
+        func copyable(_ text: String) -> Bool {
+            SpanJSON.isPlainObject(Array(text.utf8), rejectsKey: BraintrustExport.needsDecodedAttributes)
+        }
+        #expect(copyable(#"{"a":1,"b":"braintrust.id","r":"resource.x"}"#))  // values are not keys
+        #expect(!copyable(#"{"a":1,"braintrust.id":"x"}"#))
+        #expect(copyable(#"{"braintrust.idx":1,"braintrust":2,"resource":3}"#))
+        #expect(!copyable(#"{"resource.service.name":"x"}"#))
+        #expect(copyable(#"{"a":"\"resource.x\":1"}"#))  // inside a string
+        #expect(!copyable(#"{"a":{"resource.x":1}}"#))  // nested: not plain anyway
+        #expect(copyable("{}"))
     }
 
     @Test func storedAttributesNeedingRewriteAreRewritten() {
