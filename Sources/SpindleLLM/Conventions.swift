@@ -77,24 +77,28 @@ enum GenAIConvention {
         fields.cost.offer(attributes.double("gen_ai.usage.cost"), from: .genAIUsageCost, convention)
 
         // Request parameters.
-        let source = Source.genAIRequest
-        fields.temperature.offer(attributes.double("gen_ai.request.temperature"), from: source, convention)
-        fields.topP.offer(attributes.double("gen_ai.request.top_p"), from: source, convention)
-        fields.topK.offer(attributes.double("gen_ai.request.top_k"), from: source, convention)
-        fields.maxTokens.offer(attributes.int("gen_ai.request.max_tokens"), from: source, convention)
-        fields.frequencyPenalty.offer(attributes.double("gen_ai.request.frequency_penalty"), from: source, convention)
-        fields.presencePenalty.offer(attributes.double("gen_ai.request.presence_penalty"), from: source, convention)
-        fields.seed.offer(attributes.int("gen_ai.request.seed"), from: source, convention)
-        if case .array(let values)? = attributes["gen_ai.request.stop_sequences"] {
-            fields.stopSequences.offer(values.compactMap(SpanAttributes.string), from: source, convention)
+        if fields.readsParameters {
+            let source = Source.genAIRequest
+            fields.temperature.offer(attributes.double("gen_ai.request.temperature"), from: source, convention)
+            fields.topP.offer(attributes.double("gen_ai.request.top_p"), from: source, convention)
+            fields.topK.offer(attributes.double("gen_ai.request.top_k"), from: source, convention)
+            fields.maxTokens.offer(attributes.int("gen_ai.request.max_tokens"), from: source, convention)
+            fields.frequencyPenalty.offer(attributes.double("gen_ai.request.frequency_penalty"), from: source, convention)
+            fields.presencePenalty.offer(attributes.double("gen_ai.request.presence_penalty"), from: source, convention)
+            fields.seed.offer(attributes.int("gen_ai.request.seed"), from: source, convention)
+            if case .array(let values)? = attributes["gen_ai.request.stop_sequences"] {
+                fields.stopSequences.offer(values.compactMap(SpanAttributes.string), from: source, convention)
+            }
+            fields.stream.offer(attributes.bool("gen_ai.request.stream"), from: source, convention)
         }
-        fields.stream.offer(attributes.bool("gen_ai.request.stream"), from: source, convention)
 
         // Prompt management (newest drafts).
         fields.promptID.offer(attributes.string("gen_ai.prompt.name"), from: .genAIPromptName, convention)
         fields.promptVersion.offer(attributes.string("gen_ai.prompt.version"), from: .genAIPromptVersion, convention)
-        let variables = attributes.withPrefix("gen_ai.prompt.variable.").map { ($0.name, SpanAttributes.json($0.value).text) }
-        if !variables.isEmpty { fields.promptVariables.offer(variables, from: .genAIPromptVariable, convention) }
+        if fields.readsParameters {
+            let variables = attributes.withPrefix("gen_ai.prompt.variable.").map { ($0.name, SpanAttributes.json($0.value).text) }
+            if !variables.isEmpty { fields.promptVariables.offer(variables, from: .genAIPromptVariable, convention) }
+        }
 
         readEvents(events, convention: convention, into: &fields, offered: &offered)
         if offered || attributes["gen_ai.request.model"] != nil || attributes["gen_ai.usage.input_tokens"] != nil {
@@ -223,7 +227,7 @@ enum OpenInferenceConvention {
             attributes.string("llm.prompt_template.version"), from: .llmPromptTemplateVersion, convention)
         fields.promptTemplate.offer(
             attributes.string("llm.prompt_template.template"), from: .llmPromptTemplateTemplate, convention)
-        if case .object(let members)? = attributes.json("llm.prompt_template.variables") {
+        if fields.readsParameters, case .object(let members)? = attributes.json("llm.prompt_template.variables") {
             fields.promptVariables.offer(
                 members.map { ($0.key, $0.value.text) }, from: .llmPromptTemplateVariables, convention)
         }
@@ -278,7 +282,7 @@ enum OpenLLMetryConvention {
                 Messages(parsed: MessageParsing.messages(value, defaultRole: "assistant")), from: .traceloopEntityOutput, convention)
         }
         fields.totalTokens.offer(attributes.int("llm.usage.total_tokens"), from: .llmUsage, convention)
-        fields.topK.offer(attributes.double("llm.top_k"), from: .llmTopK, convention)
+        if fields.readsParameters { fields.topK.offer(attributes.double("llm.top_k"), from: .llmTopK, convention) }
 
         fields.promptID.offer(attributes.string("traceloop.prompt.key"), from: .traceloopPromptKey, convention)
         fields.promptVersionHash.offer(
@@ -287,11 +291,13 @@ enum OpenLLMetryConvention {
             attributes.string("traceloop.prompt.version"), from: .traceloopPromptVersion, convention)
         fields.promptTemplate.offer(
             attributes.string("traceloop.prompt.template"), from: .traceloopPromptTemplate, convention)
-        let variables = attributes.withPrefix("traceloop.prompt.template_variables.").map {
-            ($0.name, SpanAttributes.json($0.value).text)
-        }
-        if !variables.isEmpty {
-            fields.promptVariables.offer(variables, from: .traceloopPromptTemplateVariables, convention)
+        if fields.readsParameters {
+            let variables = attributes.withPrefix("traceloop.prompt.template_variables.").map {
+                ($0.name, SpanAttributes.json($0.value).text)
+            }
+            if !variables.isEmpty {
+                fields.promptVariables.offer(variables, from: .traceloopPromptTemplateVariables, convention)
+            }
         }
         if attributes["traceloop.prompt.key"] != nil { offered = true }
         if offered { fields.seen.insert(convention) }
@@ -388,9 +394,11 @@ enum LangfuseConvention {
             let total = costs["total"]?.doubleValue ?? members.compactMap { $0.value.doubleValue }.reduce(0, +)
             fields.cost.offer(members.isEmpty ? nil : total, from: .langfuseObservationCostDetails, convention)
         }
-        fields.offerParameters(
-            attributes.json("langfuse.observation.model.parameters"), from: .langfuseObservationModelParameters,
-            convention)
+        if fields.readsParameters {
+            fields.offerParameters(
+                attributes.json("langfuse.observation.model.parameters"), from: .langfuseObservationModelParameters,
+                convention)
+        }
         fields.promptID.offer(
             attributes.string("langfuse.observation.prompt.name"), from: .langfuseObservationPromptName, convention)
         fields.promptVersion.offer(

@@ -27,6 +27,7 @@ public struct LLMExtractor: Sendable {
         // Ordinary spans cost one pass over their keys.
         guard !attributes.families.isEmpty || hasGenAIEvents else { return nil }
         var fields = Fields()
+        fields.readsParameters = detail == .full
         let families = attributes.families
         if families.contains(.genAI) || hasGenAIEvents {
             GenAIConvention.read(attributes, events: span.events, into: &fields)
@@ -107,10 +108,13 @@ struct Fields {
     var scores = Pick<[Score]>(Precedence.scores)
     /// Every convention that offered anything.
     var seen: Set<Convention> = []
+    /// Whether readers offer request parameters and prompt variables. Ingest stores neither (a call read
+    /// back is extracted again, in full), so it skips their lookups.
+    var readsParameters = true
 
     /// Offers the request parameters found in a JSON object (`llm.invocation_parameters`, metadata).
     mutating func offerParameters(_ json: JSONValue?, from source: Source, _ convention: Convention) {
-        guard let json, case .object = json else { return }
+        guard readsParameters, let json, case .object = json else { return }
         temperature.offer(json["temperature"]?.doubleValue, from: source, convention)
         topP.offer(json["top_p"]?.doubleValue, from: source, convention)
         topK.offer(json["top_k"]?.doubleValue, from: source, convention)

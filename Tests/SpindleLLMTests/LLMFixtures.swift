@@ -1,4 +1,5 @@
 import SpindleModel
+import Testing
 @testable import SpindleLLM
 
 // Shared helpers for the SpindleLLM tests: a small price table with round numbers (so expected costs do
@@ -34,9 +35,27 @@ func llmSpan(
         attributes: attributes, events: events, status: SpanStatus(code: status))
 }
 
-/// The call the test extractor finds in a span made of these attributes and events.
+/// The call the test extractor finds in a span made of these attributes and events. Every fixture also
+/// checks that ingest's extraction (`.figures`, which skips parameters and prompt variables) stores the
+/// same figures as the full call.
 func extract(_ attributes: [Attribute], events: [SpanEvent] = [], status: StatusCode = .unset) -> LLMCall? {
-    extractor.extract(llmSpan(attributes, events: events, status: status))
+    let span = llmSpan(attributes, events: events, status: status)
+    let full = extractor.extract(span)
+    expectSameFigures(extractor.extract(span, detail: .figures), full)
+    return full
+}
+
+/// What `llm_calls` and `prompt_versions` keep of a call agree between the two details.
+func expectSameFigures(_ figures: LLMCall?, _ full: LLMCall?) {
+    #expect((figures == nil) == (full == nil))
+    guard let figures, let full else { return }
+    #expect(figures.model == full.model && figures.requestModel == full.requestModel)
+    #expect(figures.prompt?.id == full.prompt?.id && figures.prompt?.versionHash == full.prompt?.versionHash)
+    #expect(figures.prompt?.version == full.prompt?.version && figures.prompt?.template == full.prompt?.template)
+    #expect(figures.prompt?.isImplicit == full.prompt?.isImplicit)
+    #expect(figures.latencyMs == full.latencyMs && figures.tokens == full.tokens && figures.cost == full.cost)
+    #expect(figures.meanScore == full.meanScore && figures.isFlagged == full.isFlagged)
+    #expect(figures.isError == full.isError && figures.isAggregate == full.isAggregate)
 }
 
 func attr(_ key: String, _ value: String) -> Attribute { Attribute(key, .string(value)) }
