@@ -71,63 +71,63 @@ enum Source: String {
 /// LLM-CONVENTIONS ("first hit wins"), as data. Each field's list names its sources, best first; the
 /// extractors offer values by source, and `Pick` keeps the best one offered.
 enum Precedence {
-    static let kind: [Source] = [
+    static let kind = SourceList([
         .genAIOperationName, .openinferenceSpanKind, .llmRequestType, .langfuseObservationType,
         .braintrustSpanAttributesType, .traceloopSpanKind,
-    ]
-    static let operation: [Source] = [.genAIOperationName, .llmRequestType, .openinferenceSpanKind]
-    static let provider: [Source] = [.genAIProviderName, .genAISystem, .llmProvider, .llmSystem]
-    static let model: [Source] = [
+    ])
+    static let operation = SourceList([.genAIOperationName, .llmRequestType, .openinferenceSpanKind])
+    static let provider = SourceList([.genAIProviderName, .genAISystem, .llmProvider, .llmSystem])
+    static let model = SourceList([
         .genAIResponseModel, .genAIRequestModel, .llmResponseModelName, .llmModelName,
         .langfuseObservationModelName, .braintrustMetadataModel,
-    ]
-    static let requestModel: [Source] = [
+    ])
+    static let requestModel = SourceList([
         .genAIRequestModel, .llmInvocationParameters, .llmModelName, .braintrustMetadataModel,
-    ]
-    static let input: [Source] = [
+    ])
+    static let input = SourceList([
         .genAIInputMessages, .llmInputMessages, .genAIPromptIndexed, .inputValue, .traceloopEntityInput,
         .braintrustInput, .langfuseObservationInput, .messageEvents,
-    ]
-    static let output: [Source] = [
+    ])
+    static let output = SourceList([
         .genAIOutputMessages, .llmOutputMessages, .genAICompletionIndexed, .outputValue,
         .traceloopEntityOutput, .braintrustOutput, .langfuseObservationOutput, .genAIChoice,
-    ]
-    static let systemInstructions: [Source] = [.genAISystemInstructions]
-    static let tokens: [Source] = [
+    ])
+    static let systemInstructions = SourceList([.genAISystemInstructions])
+    static let tokens = SourceList([
         .genAIUsage, .genAIUsageLegacy, .llmTokenCount, .llmUsage, .braintrustMetrics,
         .langfuseObservationUsageDetails,
-    ]
-    static let parameters: [Source] = [
+    ])
+    static let parameters = SourceList([
         .genAIRequest, .llmInvocationParameters, .llmTopK, .braintrustMetadata,
         .langfuseObservationModelParameters,
-    ]
-    static let promptID: [Source] = [.genAIPromptName, .traceloopPromptKey, .langfuseObservationPromptName, .promptId]
-    static let promptVersionHash: [Source] = [.traceloopPromptVersionHash]
-    static let promptVersion: [Source] = [
+    ])
+    static let promptID = SourceList([.genAIPromptName, .traceloopPromptKey, .langfuseObservationPromptName, .promptId])
+    static let promptVersionHash = SourceList([.traceloopPromptVersionHash])
+    static let promptVersion = SourceList([
         .genAIPromptVersion, .llmPromptTemplateVersion, .traceloopPromptVersion,
         .langfuseObservationPromptVersion,
-    ]
-    static let promptTemplate: [Source] = [.llmPromptTemplateTemplate, .traceloopPromptTemplate]
-    static let promptVariables: [Source] = [
+    ])
+    static let promptTemplate = SourceList([.llmPromptTemplateTemplate, .traceloopPromptTemplate])
+    static let promptVariables = SourceList([
         .genAIPromptVariable, .llmPromptTemplateVariables, .traceloopPromptTemplateVariables,
-    ]
-    static let cost: [Source] = [.genAIUsageCost, .llmCostTotal, .langfuseObservationCostDetails]
-    static let scores: [Source] = [.genAIEvaluationResult, .annotations, .braintrustScores]
+    ])
+    static let cost = SourceList([.genAIUsageCost, .llmCostTotal, .langfuseObservationCostDetails])
+    static let scores = SourceList([.genAIEvaluationResult, .annotations, .braintrustScores])
 }
 
 /// The best value offered for one field so far, by the field's precedence list.
 struct Pick<Value> {
-    private let sources: [Source]
+    private let sources: SourceList
     private(set) var value: Value?
     private(set) var convention: Convention?
     private var rank = Int.max
 
-    init(_ sources: [Source]) { self.sources = sources }
+    init(_ sources: SourceList) { self.sources = sources }
 
     /// Offers `value` (ignored when nil) from `source`, which must be in the field's list.
     mutating func offer(_ value: Value?, from source: Source, _ convention: Convention) {
         guard let value else { return }
-        guard let position = sources.firstIndex(of: source) else {
+        guard let position = sources.rank(of: source) else {
             assertionFailure("\(source.rawValue) is not in this field's precedence list")
             return
         }
@@ -136,4 +136,19 @@ struct Pick<Value> {
         self.convention = convention
         rank = position
     }
+}
+
+/// A precedence list kept for the whole run: a `Pick` refers to it without reference counting (every
+/// span builds some thirty of them, and retaining an array for each cost a tenth of extraction).
+struct SourceList: @unchecked Sendable {
+    private let sources: UnsafeBufferPointer<Source>
+
+    init(_ sources: [Source]) {
+        let buffer = UnsafeMutableBufferPointer<Source>.allocate(capacity: sources.count)
+        _ = buffer.initialize(from: sources)
+        self.sources = UnsafeBufferPointer(buffer)  // never freed: the lists are static
+    }
+
+    /// Where `source` is in the list (0 is best).
+    func rank(of source: Source) -> Int? { sources.firstIndex(of: source) }
 }
