@@ -20,13 +20,23 @@ public enum PromptIdentity {
     /// Hashes of the templates and instructions seen most recently: each comes with every call of its prompt.
     private static let remembered = Mutex<[String: String]>([:])
 
+    /// The last text hashed and its hash: calls of one prompt come in runs, and comparing the text (often
+    /// the very same string) costs less than hashing it for the dictionary.
+    private static let last = Mutex<(text: String, hash: String)>(("", sha256("")))
+
     static func rememberedSHA256(_ text: String) -> String {
-        if let known = remembered.withLock({ $0[text] }) { return known }
-        let hash = sha256(text)
-        remembered.withLock { remembered in
-            if remembered.count >= 1024 { remembered.removeAll() }
-            remembered[text] = hash
+        if let repeated = last.withLock({ $0.text == text ? $0.hash : nil }) { return repeated }
+        let hash: String
+        if let known = remembered.withLock({ $0[text] }) {
+            hash = known
+        } else {
+            hash = sha256(text)
+            remembered.withLock { remembered in
+                if remembered.count >= 1024 { remembered.removeAll() }
+                remembered[text] = hash
+            }
         }
+        last.withLock { $0 = (text, hash) }
         return hash
     }
 

@@ -20,6 +20,9 @@ enum SystemTextScan {
 
     /// System message JSON → its text, for the messages seen most recently.
     static let known = Mutex<[RawKey: String]>([:])
+    /// The last system message found and its text: calls of one prompt come in runs, and comparing bytes
+    /// costs far less than hashing them for the dictionary.
+    static let last = Mutex<(raw: [UInt8], text: String)>(([], ""))
 
     /// Bytes hashed in one go (an array of bytes hashes byte by byte, which costs more than the parse).
     struct RawKey: Hashable {
@@ -86,15 +89,27 @@ enum SystemTextScan {
             guard isSystem else { return nil }
             // Only now build the message, with the full parser, from its own bytes; the same system
             // message comes with every call of a prompt, so its text is remembered.
-            let raw = RawKey(bytes: Array(UnsafeBufferPointer(rebasing: bytes[start..<index])))
-            if let known = SystemTextScan.known.withLock({ $0[raw] }) { return known }
-            guard let value = try? JSONValue.parse(raw.bytes), let message = MessageParsing.message(value, defaultRole: "system")
+            let message = UnsafeBufferPointer(rebasing: bytes[start..<index])
+            let repeated = SystemTextScan.last.withLock { last -> String? in
+                guard last.raw.count == message.count,
+                    last.raw.withUnsafeBufferPointer({ memcmp($0.baseAddress!, message.baseAddress!, message.count) }) == 0
+                else { return nil }
+                return last.text
+            }
+            if let repeated { return repeated }
+            let raw = RawKey(bytes: Array(message))
+            if let known = SystemTextScan.known.withLock({ $0[raw] }) {
+                SystemTextScan.last.withLock { $0 = (raw.bytes, known) }
+                return known
+            }
+            guard let value = try? JSONValue.parse(raw.bytes), let parsed = MessageParsing.message(value, defaultRole: "system")
             else { throw ScanError() }
             SystemTextScan.known.withLock { known in
                 if known.count >= 1024 { known.removeAll() }  // senders may vary it without end
-                known[raw] = message.text
+                known[raw] = parsed.text
             }
-            return message.text
+            SystemTextScan.last.withLock { $0 = (raw.bytes, parsed.text) }
+            return parsed.text
         }
 
         private var peek: UInt8? { index < bytes.count ? bytes[index] : nil }

@@ -42,6 +42,23 @@ import Testing
         #expect(!full.input.isEmpty && full.output.map(\.text) == ["ok"])
     }
 
+    @Test func alternatingPromptsKeepTheirOwnVersions() throws {
+        // The scan and the hash remember the last prompt: runs of one prompt, then switches, then the
+        // same length with other bytes.
+        let texts = ["Be brief.", "Be brief.", "Be kind!!", "Be brief.", "Be kind!!", "Be kind!!", "Be brief."]
+        for text in texts {
+            let input = #"[{"role":"system","parts":[{"type":"text","content":"\#(text)"}]},{"role":"user","content":"q"}]"#
+            let span = llmSpan([
+                Attribute("gen_ai.operation.name", .string("chat")), Attribute("gen_ai.request.model", .string("gpt-4o-mini")),
+                Attribute("gen_ai.usage.input_tokens", .int(10)), Attribute("gen_ai.usage.output_tokens", .int(5)),
+                Attribute("gen_ai.input.messages", .string(input)),
+            ])
+            let call = try #require(extractor.extract(span, detail: .figures))
+            #expect(call.systemInstructions == text)
+            #expect(call.prompt?.versionHash == PromptIdentity.sha256(text))
+        }
+    }
+
     @Test func theScanFindsTheSameSystemTextAsTheParser() throws {
         #expect(try SystemTextScan.systemText(in: Self.inputs[1]).get() == "Sys \"quoted\"")
         #expect(try SystemTextScan.systemText(in: Self.inputs[2]).get() == "Dev rules.\nA\nB")
