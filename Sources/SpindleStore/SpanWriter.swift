@@ -25,6 +25,7 @@ final class SpanWriter {
     private var resourceIDs: [ResourceRecord: Int64] = [:]
     private var scopeIDs: [ScopeRecord: Int64] = [:]
     private var promptVersionIDs: [PromptVersionKey: Int64] = [:]
+    private var lastPromptVersion: (key: PromptVersionKey, id: Int64)?
     private var isClosed = false
 
     /// Whether committed requests are recorded in the outbox (forwarding is on).
@@ -175,6 +176,7 @@ final class SpanWriter {
             resourceIDs.removeAll()
             scopeIDs.removeAll()
             promptVersionIDs.removeAll()
+            lastPromptVersion = nil
             throw error
         }
     }
@@ -235,8 +237,9 @@ final class SpanWriter {
                     }
                     let service = batch.groups[groupIndex].resource.serviceName
                     let traceKey = TraceKey(project: project, rootSpanID: record.rootSpanID)
-                    summaries[traceKey, default: TraceSummaryDelta(span)].add(span, service: service)
-                    if let llm = record.llm {
+                    let llm = record.llm
+                    summaries[traceKey, default: TraceSummaryDelta(span)].add(span, service: service, call: llm?.counted == true ? llm : nil)
+                    if let llm {
                         let spanRow = connection.lastInsertRowID
                         var promptVersion: Int64?
                         if let prompt = llm.prompt {
@@ -247,7 +250,6 @@ final class SpanWriter {
                             promptVersion = id
                         }
                         try insertLLMCall(llm, spanRow: spanRow, start: span.startTimeUnixNano, promptVersion: promptVersion)
-                        if llm.counted { summaries[traceKey]!.add(llm) }
                     }
                 } else {
                     result.duplicates += 1
@@ -307,7 +309,12 @@ final class SpanWriter {
     /// The row of a prompt version, created on first use (its label and template are the first seen).
     private func promptVersionID(_ prompt: PromptReference, project: String, at time: UInt64) throws(SQLiteError) -> Int64 {
         let key = PromptVersionKey(project: project, id: prompt.id, versionHash: prompt.versionHash)
-        if let id = promptVersionIDs[key] { return id }
+        // Calls of one prompt come in runs: comparing with the last key costs less than hashing it.
+        if let last = lastPromptVersion, last.key == key { return last.id }
+        if let id = promptVersionIDs[key] {
+            lastPromptVersion = (key, id)
+            return id
+        }
         insertPromptVersion.bind(4, prompt.version)
         insertPromptVersion.bind(5, prompt.template)
         insertPromptVersion.bind(6, prompt.isImplicit ? 1 : 0)
@@ -318,6 +325,7 @@ final class SpanWriter {
             statement.bind(3, prompt.versionHash)
         }
         promptVersionIDs[key] = id
+        lastPromptVersion = (key, id)
         return id
     }
 
@@ -380,7 +388,8 @@ final class SpanWriter {
             end = first.endTimeUnixNano
         }
 
-        mutating func add(_ span: Span, service: String?) {
+        /// A span, and the LLM call it counts (if any).
+        mutating func add(_ span: Span, service: String?, call: LLMRecord? = nil) {
             start = min(start, span.startTimeUnixNano)
             end = max(end, span.endTimeUnixNano)
             spans += 1
@@ -389,6 +398,7 @@ final class SpanWriter {
                 rootName = span.name
                 rootService = service
             }
+            if let call { add(call) }
         }
 
         mutating func add(_ call: LLMRecord) {
