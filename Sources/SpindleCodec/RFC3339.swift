@@ -70,12 +70,18 @@ public enum RFC3339 {
 
     /// `2026-11-25T10:00:00.123Z`: UTC, milliseconds (truncated), the form the vendor APIs and our JSON use.
     public static func string(unixNanos nanos: UInt64) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(24)
+        write(unixNanos: nanos, into: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// `string(unixNanos:)`, appended to `bytes` as UTF-8.
+    static func write(unixNanos nanos: UInt64, into bytes: inout [UInt8]) {
         let seconds = Int(nanos / 1_000_000_000)
         let milliseconds = Int(nanos % 1_000_000_000 / 1_000_000)
         let (year, month, day) = civilDate(daysFromEpoch: seconds / 86_400)
         let time = seconds % 86_400
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(24)
         func digits(_ value: Int, _ width: Int) {
             var divisor = 1
             for _ in 1..<width { divisor *= 10 }
@@ -98,7 +104,6 @@ public enum RFC3339 {
         bytes.append(UInt8(ascii: "."))
         digits(milliseconds, 3)
         bytes.append(UInt8(ascii: "Z"))
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     private static func isLeap(_ year: Int) -> Bool { year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) }
@@ -133,5 +138,14 @@ public enum RFC3339 {
         let day = dayOfYear - (153 * marchMonth + 2) / 5 + 1
         let month = marchMonth < 10 ? marchMonth + 3 : marchMonth - 9
         return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+}
+
+extension JSONWriter {
+    /// A time as a JSON string in RFC 3339 (`RFC3339.string(unixNanos:)`), written in place.
+    public mutating func time(unixNanos nanos: UInt64) {
+        storage.append(UInt8(ascii: "\""))
+        RFC3339.write(unixNanos: nanos, into: &storage)
+        storage.append(UInt8(ascii: "\""))
     }
 }

@@ -86,7 +86,7 @@ public enum BraintrustExport {
         writer.raw(",")
         SpanJSON.treeIdentity(stored, into: &writer)
         writer.raw(",\"created\":")
-        writer.string(RFC3339.string(unixNanos: span.startTimeUnixNano))
+        writer.time(unixNanos: span.startTimeUnixNano)
         writer.raw(",\"span_attributes\":{\"name\":")
         writer.string(span.name)
         writer.raw(",\"type\":")

@@ -135,7 +135,7 @@ public struct ForwardService: Service {
             } else {
                 let items = try load(exporter, readers, rows: entry.firstSpanRow...entry.lastSpanRow)
                 if waveSpans > 0 && waveSpans + items.count > capacity { break }
-                for item in items { builder.add(item) }
+                builder.add(contentsOf: items)
                 waveSpans += items.count
             }
             scanned += entry.spanCount
@@ -205,6 +205,27 @@ public struct ForwardService: Service {
             items.append(item)
             spans += 1
             bytes += size
+        }
+
+        /// Items in order; a run that fits the current batch whole is moved in rather than copied item by item.
+        mutating func add(contentsOf incoming: [ForwardItem]) {
+            var fitting = 0
+            var fittingBytes = 0
+            if requests.isEmpty && items.isEmpty {
+                for index in incoming.indices {
+                    let size = Payload.size(incoming[index])
+                    guard fitting < maxItems, fitting == 0 || fittingBytes + size <= maxBytes else { break }
+                    fitting += 1
+                    fittingBytes += size
+                }
+            }
+            if fitting == incoming.count && fitting > 0 {
+                items = incoming
+                spans = fitting
+                bytes = fittingBytes
+                return
+            }
+            for item in incoming { add(item) }
         }
 
         mutating func add(_ request: Delivery.KeptRequest) {
