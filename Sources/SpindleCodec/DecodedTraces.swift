@@ -5,7 +5,14 @@ public struct DecodedTraces: Sendable {
     public var traces: TracesData
     public var rejections: [SpanRejection]
     /// The request's protobuf bytes, compressed, when the receiver keeps them to forward as received.
-    public var asReceived: DeflatedPart?
+    public private(set) var asReceived: DeflatedPart?
+
+    /// Keeps the request's protobuf bytes (compressed) to forward as received, unless a span was rejected:
+    /// then the stored rows say less than the request, and forwarding reads them from the store.
+    public mutating func keep(asReceived protobuf: UnsafeRawBufferPointer) {
+        guard rejections.isEmpty else { return }
+        asReceived = DeflatedPart(compressing: protobuf)
+    }
 
     public init(traces: TracesData, rejections: [SpanRejection] = []) {
         self.traces = traces

@@ -31,9 +31,9 @@ public enum LLMJSON {
             writer.raw(",\"calls\":")
             writer.number(group.rows.reduce(0) { $0 + $1.calls })
             writer.raw(",\"first_seen\":")
-            writer.string(RFC3339.string(unixNanos: group.rows.map(\.firstSeenUnixNano).min()!))
+            writer.time(unixNanos: group.rows.map(\.firstSeenUnixNano).min()!)
             writer.raw(",\"last_seen\":")
-            writer.string(RFC3339.string(unixNanos: group.rows.map(\.lastSeenUnixNano).max()!))
+            writer.time(unixNanos: group.rows.map(\.lastSeenUnixNano).max()!)
             writer.raw(",\"versions\":[")
             for (versionIndex, row) in group.rows.enumerated() {
                 if versionIndex > 0 { writer.raw(",") }
@@ -46,9 +46,9 @@ public enum LLMJSON {
                 writer.raw(",\"calls\":")
                 writer.number(row.calls)
                 writer.raw(",\"first_seen\":")
-                writer.string(RFC3339.string(unixNanos: row.firstSeenUnixNano))
+                writer.time(unixNanos: row.firstSeenUnixNano)
                 writer.raw(",\"last_seen\":")
-                writer.string(RFC3339.string(unixNanos: row.lastSeenUnixNano))
+                writer.time(unixNanos: row.lastSeenUnixNano)
                 writer.raw("}")
             }
             writer.raw("]}")
@@ -80,7 +80,7 @@ public enum LLMJSON {
                 for (bucketIndex, entry) in series.enumerated() {
                     if bucketIndex > 0 { writer.raw(",") }
                     writer.raw("{\"bucket_start\":")
-                    writer.string(RFC3339.string(unixNanos: entry.startUnixNano))
+                    writer.time(unixNanos: entry.startUnixNano)
                     writer.raw(",")
                     figures(entry.analytics, &writer)
                     writer.raw("}")
@@ -121,9 +121,9 @@ public enum LLMJSON {
         writer.raw("},\"score_avg\":")
         writer.number(orNull: version.scoreAverage)
         writer.raw(",\"first_seen\":")
-        if version.count > 0 { writer.string(RFC3339.string(unixNanos: version.firstSeenUnixNano)) } else { writer.null() }
+        if version.count > 0 { writer.time(unixNanos: version.firstSeenUnixNano) } else { writer.null() }
         writer.raw(",\"last_seen\":")
-        if version.count > 0 { writer.string(RFC3339.string(unixNanos: version.lastSeenUnixNano)) } else { writer.null() }
+        if version.count > 0 { writer.time(unixNanos: version.lastSeenUnixNano) } else { writer.null() }
     }
 
     /// `{"events":[…]}` (see `MonitorEvent.write`).

@@ -102,9 +102,9 @@ enum Payload {
                     writer.raw("}")
                 }
                 writer.raw("],\"startTime\":")
-                writer.string(RFC3339.string(unixNanos: item.stored.span.startTimeUnixNano))
+                writer.time(unixNanos: item.stored.span.startTimeUnixNano)
                 writer.raw(",\"endTime\":")
-                writer.string(RFC3339.string(unixNanos: item.stored.span.endTimeUnixNano))
+                writer.time(unixNanos: item.stored.span.endTimeUnixNano)
                 writer.raw(",\"inputTokens\":")
                 writer.number(orNull: event.call.tokens.input)
                 writer.raw(",\"outputTokens\":")

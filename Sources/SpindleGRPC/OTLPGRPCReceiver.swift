@@ -33,7 +33,7 @@ public struct OTLPGRPCTraceService: RegistrableRPCService {
     public func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>) {
         router.registerHandler(
             forMethod: Self.export,
-            deserializer: OTLPRequestDeserializer(limits: limits, maxMessageBytes: maxMessageBytes, keepsBytes: ingest.keepsProtobuf),
+            deserializer: OTLPRequestDeserializer(limits: limits, maxMessageBytes: maxMessageBytes, keepsBytes: ingest.keepsRequestsAsReceived),
             serializer: RawBytesCoder()
         ) { request, _ in
             let single = try await ServerRequest(stream: request)
@@ -119,7 +119,7 @@ struct OTLPRequestDeserializer: MessageDeserializer {
         return serializedMessageBytes.withUnsafeBytes { raw in
             do throws(OTLPDecodeError) {
                 var decoded = try OTLPProtobuf.decodeTraces(raw, limits: limits)
-                if keepsBytes && decoded.rejections.isEmpty { decoded.asReceived = DeflatedPart(compressing: raw) }
+                if keepsBytes { decoded.keep(asReceived: raw) }
                 return .success(decoded)
             } catch {
                 return .failure(RPCError(code: .invalidArgument, message: error.message))

@@ -62,8 +62,8 @@ public struct OTLPHTTPReceiver: Sendable {
         var decoded: DecodedTraces
         do {
             decoded = try encoding.decode(inflated, limits: configuration.decodeLimits)
-            if encoding == .protobuf && ingest.keepsProtobuf && decoded.rejections.isEmpty {
-                decoded.asReceived = inflated.withUnsafeReadableBytes { DeflatedPart(compressing: $0) }
+            if encoding == .protobuf && ingest.keepsRequestsAsReceived {
+                inflated.withUnsafeReadableBytes { decoded.keep(asReceived: $0) }
             }
         } catch {
             logger.debug("rejected undecodable request", metadata: ["error": "\(error.message)"])

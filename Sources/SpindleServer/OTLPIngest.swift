@@ -26,8 +26,8 @@ public struct OTLPIngest: Sendable {
         self.metrics = metrics
     }
 
-    /// Whether receivers should keep requests' protobuf bytes (`DecodedTraces.asReceived`) for forwarding.
-    public var keepsProtobuf: Bool { store.keepsRequestBodies }
+    /// Whether receivers should keep requests' protobuf bytes (`DecodedTraces.keep(asReceived:)`) for forwarding.
+    public var keepsRequestsAsReceived: Bool { store.keepsRequestBodies }
 
     /// The resource attribute that names a project when the request does not.
     public static let projectAttribute = "spindle.project"
@@ -42,7 +42,7 @@ public struct OTLPIngest: Sendable {
         do throws(StoreError) {
             result = try await store.write(
                 decoded.traces, project: project ?? "default", projectAttribute: project == nil ? Self.projectAttribute : nil,
-                forwardBody: decoded.rejections.isEmpty ? decoded.asReceived : nil)
+                forwardBody: decoded.asReceived)
         } catch {
             metrics?.rejected(decoded.traces.spanCount, via: receiver)
             switch error {

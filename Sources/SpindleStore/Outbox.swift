@@ -187,17 +187,8 @@ extension StoreReader {
         return try statement.step() ? statement.int64(0) : nil
     }
 
-    /// The spans stored in rows `first...last`, in row order, with their rows (what outbox ranges hold).
-    public func spans(rows: ClosedRange<Int64>, withRowIDs: Bool, attributes decoding: AttributeDecoding = .decoded) throws
-        -> [(StoredSpan, Int64)]
-    {
-        var result: [(StoredSpan, Int64)] = []
-        try forEachSpan(rows: rows, attributes: decoding) { result.append(($0, $1)) }
-        return result
-    }
-
-    /// Each span stored in rows `first...last`, in row order, with its row, handed over without an array
-    /// in between (a stored span is a large value: each copy costs).
+    /// Each span stored in rows `first...last` (what outbox ranges hold), in row order, with its row, handed
+    /// over without an array in between (a stored span is a large value: each copy costs).
     public func forEachSpan(
         rows: ClosedRange<Int64>, attributes decoding: AttributeDecoding = .decoded, _ body: (consuming StoredSpan, Int64) throws -> Void
     ) throws {

@@ -28,6 +28,11 @@ import SpindleCodec
             #expect(RFC3339.unixNanos(text) == millis * 1_000_000)
         }
         #expect(RFC3339.string(unixNanos: 0) == "1970-01-01T00:00:00.000Z")
+        var writer = JSONWriter()
+        writer.raw("[")
+        writer.time(unixNanos: 1_764_064_800_123_456_789)
+        writer.raw("]")
+        #expect(writer.string == #"["2025-11-25T10:00:00.123Z"]"#)
         #expect(RFC3339.string(unixNanos: 1_709_164_800_123_456_789) == "2024-02-29T00:00:00.123Z")
     }
 

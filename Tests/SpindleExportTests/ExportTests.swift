@@ -153,8 +153,10 @@ func sampleDocument() async throws -> (TraceDocument, SpanStore, URL) {
         _ = try await store.write(TracesData(resourceSpans: resourceSpans))
         let reader = try store.reader()
         let rows = Int64.min...Int64.max
-        let decoded = try reader.spans(rows: rows, withRowIDs: true)
-        let deferred = try reader.spans(rows: rows, withRowIDs: true, attributes: .deferred)
+        var decoded: [(StoredSpan, Int64)] = []
+        try reader.forEachSpan(rows: rows) { decoded.append(($0, $1)) }
+        var deferred: [(StoredSpan, Int64)] = []
+        try reader.forEachSpan(rows: rows, attributes: .deferred) { deferred.append(($0, $1)) }
         #expect(decoded.count == attributeSets.count && deferred.count == attributeSets.count)
         // The copying path is taken for some: plain, no row id, nothing shadowed.
         let plainOnes = deferred.filter { stored, _ in

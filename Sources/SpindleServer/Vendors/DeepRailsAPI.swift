@@ -132,7 +132,7 @@ struct DeepRailsAPI: Sendable {
         writer.raw(",\"tokens\":")
         writer.value(tokens ?? .object([]))
         writer.raw(",\"created_at\":")
-        writer.string(RFC3339.string(unixNanos: createdAt))
+        writer.time(unixNanos: createdAt)
         writer.raw(",\"evaluation_status\":")
         writer.string(scores.isEmpty ? "pending" : "completed")
         writer.raw(",\"evaluation_results\":")
