@@ -9,8 +9,9 @@ let package = Package(
     products: [
         .executable(name: "spindle", targets: ["SpindleCLI"]),
         .library(name: "SpindleTesting", targets: ["SpindleTesting"]),
-        // For Benchmarks/ (a separate package): the codecs and the sample workloads, without the server.
+        // For Benchmarks/ (a separate package): the codecs, the store and the sample workloads, without the server.
         .library(name: "SpindleCodec", targets: ["SpindleCodec"]),
+        .library(name: "SpindleStore", targets: ["SpindleStore"]),
         .library(name: "SpindleSamples", targets: ["SpindleSamples"]),
         .library(name: "SpindleLLM", targets: ["SpindleLLM"]),
     ],

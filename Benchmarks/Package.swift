@@ -5,7 +5,7 @@ import PackageDescription
 // SwiftPM names a path dependency after its folder, which differs between clones.
 let spindle = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().lastPathComponent
 
-// Kept out of the main package so that its graph stays lean; builds against the codecs and samples only.
+// Kept out of the main package so that its graph stays lean; builds against the codecs, store and samples only.
 let package = Package(
     name: "SpindleBenchmarks",
     platforms: [.macOS(.v15)],
@@ -22,6 +22,7 @@ let package = Package(
                 .product(name: "SpindleCodec", package: spindle),
                 .product(name: "SpindleSamples", package: spindle),
                 .product(name: "SpindleLLM", package: spindle),
+                .product(name: "SpindleStore", package: spindle),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),

@@ -3,7 +3,7 @@
 public struct LLMCall: Sendable, Hashable {
     /// The convention that identified the call (see `Convention`), and every one that contributed a field.
     public var convention: Convention
-    public var conventions: Set<Convention>
+    public var conventions: ConventionSet
     public var operation: String?
     public var provider: String?
     /// The model that answered (response model), else the requested one.
@@ -59,14 +59,49 @@ public enum Convention: String, Sendable, Hashable, CaseIterable, Comparable {
     /// No convention marked the span as a call, but it names a model.
     case modelAttribute = "model_attribute"
 
-    public static func < (lhs: Convention, rhs: Convention) -> Bool {
-        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    public static func < (lhs: Convention, rhs: Convention) -> Bool { lhs.bit < rhs.bit }
+
+    /// The convention's bit in a `ConventionSet`, in declaration order.
+    var bit: UInt8 {
+        switch self {
+        case .otelGenAI: 1 << 0
+        case .otelGenAILegacy: 1 << 1
+        case .openInference: 1 << 2
+        case .openLLMetry: 1 << 3
+        case .braintrust: 1 << 4
+        case .langfuse: 1 << 5
+        case .modelAttribute: 1 << 6
+        }
+    }
+}
+
+/// A set of conventions, one bit each, iterated in declaration order. Every extraction builds one, and
+/// hashing into a `Set` cost a tenth of extraction (a raw-value enum hashes its name).
+public struct ConventionSet: Sendable, Hashable, Sequence, ExpressibleByArrayLiteral, CustomStringConvertible {
+    private var bits: UInt8 = 0
+
+    public init() {}
+
+    public init<S: Sequence<Convention>>(_ conventions: S) {
+        for convention in conventions { insert(convention) }
     }
 
-    /// By case, not by raw value: hashing the name cost a tenth of extraction (every span builds a set).
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(Self.allCases.firstIndex(of: self)!)
+    public init(arrayLiteral conventions: Convention...) { self.init(conventions) }
+
+    public var isEmpty: Bool { bits == 0 }
+    public func contains(_ convention: Convention) -> Bool { bits & convention.bit != 0 }
+    public mutating func insert(_ convention: Convention) { bits |= convention.bit }
+    public func union(_ other: ConventionSet) -> ConventionSet {
+        var union = self
+        union.bits |= other.bits
+        return union
     }
+
+    public func makeIterator() -> some IteratorProtocol<Convention> {
+        Convention.allCases.lazy.filter(contains).makeIterator()
+    }
+
+    public var description: String { "[" + map(\.rawValue).joined(separator: ", ") + "]" }
 }
 
 public struct LLMMessage: Sendable, Hashable {

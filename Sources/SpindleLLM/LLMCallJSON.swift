@@ -15,7 +15,7 @@ public enum LLMCallJSON {
         writer.raw("{\"convention\":")
         writer.string(call.convention.rawValue)
         writer.raw(",\"conventions\":[")
-        for (index, convention) in call.conventions.sorted().enumerated() {
+        for (index, convention) in call.conventions.enumerated() {
             if index > 0 { writer.raw(",") }
             writer.string(convention.rawValue)
         }
@@ -202,7 +202,7 @@ public enum LLMCallJSON {
         guard let conventionName = json["convention"]?.stringValue, let convention = Convention(rawValue: conventionName)
         else { throw DecodeError(description: "stored LLM call without a known convention") }
         var call = LLMCall(convention: convention)
-        call.conventions = Set((json["conventions"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap(Convention.init) })
+        call.conventions = ConventionSet((json["conventions"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap(Convention.init) })
         call.operation = json["operation"]?.stringValue
         call.provider = json["provider"]?.stringValue
         call.model = json["model"]?.stringValue

@@ -107,7 +107,7 @@ struct Fields {
     var cost = Pick<Double>(Precedence.cost)
     var scores = Pick<[Score]>(Precedence.scores)
     /// Every convention that offered anything.
-    var seen: Set<Convention> = []
+    var seen = ConventionSet()
     /// Whether readers offer request parameters and prompt variables. Ingest stores neither (a call read
     /// back is extracted again, in full), so it skips their lookups.
     var readsParameters = true
@@ -191,11 +191,9 @@ struct Fields {
             id: promptID.value, versionHash: promptVersionHash.value, version: promptVersion.value,
             template: promptTemplate.value, variables: promptVariables.value ?? [],
             systemInstructions: call.systemInstructions)
-        if let given = cost.value {
-            call.cost = Cost(usd: given, source: .span)
-        } else {
-            call.cost = prices.cost(of: call)
-        }
+        // Priced into a constant first: assigning `prices.cost(of: call)` to `call.cost` copied the call.
+        let priced = cost.value.map { Cost(usd: $0, source: .span) } ?? prices.cost(of: call)
+        call.cost = priced
         return call
     }
 

@@ -20,8 +20,13 @@ public final class PriceTable: Sendable {
     public let asOf: String
     public let entries: [Entry]
     private let patterns: [NSRegularExpression]
+    /// Why a call priced by each entry costs what it does (`Cost.reason`), written once.
+    private let reasons: [String]
     /// Model name → index of its entry (or nil: no price); model names repeat, matching is not free.
     private let cache = Mutex<[String: Int?]>([:])
+    /// The model looked up last and its entry: calls of one model come in runs, and comparing the name
+    /// costs less than hashing it.
+    private let last = Mutex<(model: String, index: Int?)?>(nil)
 
     public struct LoadError: Error, CustomStringConvertible {
         public var description: String
@@ -65,6 +70,7 @@ public final class PriceTable: Sendable {
         self.asOf = asOf
         self.entries = entries
         self.patterns = patterns
+        reasons = entries.map { "\($0.match) prices as of \(asOf)" }
     }
 
     /// The table shipped with Spindle.
@@ -88,16 +94,23 @@ public final class PriceTable: Sendable {
     }
 
     /// The entry pricing `model`, if any.
-    public func entry(for model: String) -> Entry? {
+    public func entry(for model: String) -> Entry? { entryIndex(for: model).map { entries[$0] } }
+
+    private func entryIndex(for model: String) -> Int? {
+        if let repeated = last.withLock({ $0?.model == model ? $0 : nil }) { return repeated.index }
         // Keyed by the name as sent: the same spelling arrives with every call of a model.
-        if let cached = cache.withLock({ $0[model] }) { return cached.map { entries[$0] } }
-        let key = model.lowercased()
-        let found = Self.candidates(key).lazy.compactMap { self.firstMatch($0) }.first
-        cache.withLock { table in
-            if table.count > 10_000 { table.removeAll() }  // hostile senders can invent model names
-            table[model] = .some(found)
+        let found: Int?
+        if let cached = cache.withLock({ $0[model] }) {
+            found = cached
+        } else {
+            found = Self.candidates(model.lowercased()).lazy.compactMap { self.firstMatch($0) }.first
+            cache.withLock { table in
+                if table.count > 10_000 { table.removeAll() }  // hostile senders can invent model names
+                table[model] = .some(found)
+            }
         }
-        return found.map { entries[$0] }
+        last.withLock { $0 = (model, found) }
+        return found
     }
 
     private func firstMatch(_ name: String) -> Int? {
@@ -147,12 +160,13 @@ public final class PriceTable: Sendable {
             return Cost(usd: nil, source: .unknown, reason: "the span names no model")
         }
         // The response model is usually dated; the requested one may be what the table knows.
-        guard let entry = entry(for: model) ?? call.requestModel.flatMap(entry(for:)) else {
+        guard let index = entryIndex(for: model) ?? call.requestModel.flatMap(entryIndex(for:)) else {
             return Cost(usd: nil, source: .unknown, reason: "no price for model \(model) in the price table (as of \(asOf))")
         }
         guard call.tokens.input != nil || call.tokens.output != nil else {
             return Cost(usd: nil, source: .unknown, reason: "the span carries no token counts and no text to estimate them from")
         }
+        let entry = entries[index]
         let input = call.tokens.input ?? 0
         let cacheRead = call.tokens.cacheRead ?? 0
         let cacheWrite = call.tokens.cacheWrite ?? 0
@@ -162,6 +176,6 @@ public final class PriceTable: Sendable {
             Double(uncached) * entry.input * perToken + Double(cacheRead) * (entry.cachedInput ?? entry.input) * perToken
             + Double(cacheWrite) * (entry.cacheWrite ?? entry.input) * perToken
             + Double(call.tokens.output ?? 0) * entry.output * perToken
-        return Cost(usd: usd, source: .priceTable, reason: "\(entry.match) prices as of \(asOf)")
+        return Cost(usd: usd, source: .priceTable, reason: reasons[index])
     }
 }

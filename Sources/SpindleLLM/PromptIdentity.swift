@@ -41,7 +41,15 @@ public enum PromptIdentity {
     }
 
     /// The id of an implicit prompt: `implicit-` and the first 12 hex digits of its content hash.
-    public static func implicitID(hash: String) -> String { "implicit-" + hash.prefix(12) }
+    public static func implicitID(hash: String) -> String {
+        // The hash is most often the very string of the last call (see `rememberedSHA256`).
+        if let repeated = lastImplicitID.withLock({ $0.hash == hash ? $0.id : nil }) { return repeated }
+        let id = "implicit-" + hash.prefix(12)
+        lastImplicitID.withLock { $0 = (hash, id) }
+        return id
+    }
+
+    private static let lastImplicitID = Mutex<(hash: String, id: String)>(("", ""))
 
     public static func reference(
         id: String?, versionHash: String?, version: String?, template: String?,

@@ -9,20 +9,53 @@ struct SpanAttributes {
     let attributes: [Attribute]
     /// The key families present: a convention reader whose families are absent skips the span at once.
     let families: KeyFamilies
+    /// For spans a convention reads, one word a key (`signature`), so that a lookup compares words and
+    /// reads a key's bytes only when its word matches. Readers look up dozens of keys a span, most absent.
+    private let signatures: [UInt64]
 
     init(_ attributes: [Attribute]) {
         self.attributes = attributes
         var families: KeyFamilies = []
-        for attribute in attributes { families.formUnion(KeyFamilies(key: attribute.key)) }
+        // One pass over the keys' bytes for both; the signatures are kept only for spans a convention reads.
+        signatures = withUnsafeTemporaryAllocation(of: UInt64.self, capacity: attributes.count) { words in
+            // By index, not by element: iterating copies each attribute (two retains and releases).
+            for index in attributes.indices {
+                attributes[index].key.withBytes { key in
+                    families.formUnion(KeyFamilies(key: key))
+                    words[index] = Self.signature(key)
+                }
+            }
+            return families.isEmpty ? [] : Array(words)
+        }
         self.families = families
     }
 
-    /// A linear search: spans carry a dozen or two attributes, and comparing lengths first rejects
-    /// almost every key without hashing (which costs more here than the search).
+    /// A key's length and its last six bytes in one word. Keys of one convention share long prefixes,
+    /// and their ends tell them apart.
+    static func signature(_ key: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        let count = key.count
+        guard count >= 8 else {
+            var tail: UInt64 = 0
+            for byte in key { tail = tail << 8 | UInt64(byte) }
+            return UInt64(count) << 48 | tail & 0xFFFF_FFFF_FFFF
+        }
+        // The last eight bytes, little-endian: the last six are the high ones.
+        let last = UnsafeRawPointer(key.baseAddress! + (count - 8)).loadUnaligned(as: UInt64.self)
+        return UInt64(count) << 48 | UInt64(littleEndian: last) >> 16
+    }
+
     subscript(key: String) -> AttributeValue? {
-        let length = key.utf8.count
-        for attribute in attributes where attribute.key.utf8.count == length && attribute.key == key {
-            return attribute.value
+        guard signatures.count == attributes.count else {
+            // Spans no convention reads (message events): a linear search, comparing lengths first.
+            let length = key.utf8.count
+            for attribute in attributes where attribute.key.utf8.count == length && attribute.key == key {
+                return attribute.value
+            }
+            return nil
+        }
+        let wanted = key.withBytes(Self.signature)
+        for index in signatures.indices where signatures[index] == wanted && attributes[index].key == key {
+            return attributes[index].value
         }
         return nil
     }
@@ -145,48 +178,60 @@ struct KeyFamilies: OptionSet {
 
     init(rawValue: UInt16) { self.rawValue = rawValue }
 
-    /// The family of one key (empty for keys no convention reads). Compares bytes, not characters:
-    /// this runs for every attribute of every span.
-    init(key: String) {
-        self = key.utf8.withContiguousStorageIfAvailable { bytes -> KeyFamilies in
-            func starts(_ prefix: StaticString) -> Bool {
-                let count = prefix.utf8CodeUnitCount
-                return bytes.count >= count && memcmp(bytes.baseAddress!, prefix.utf8Start, count) == 0
+    /// The family of one key (empty for keys no convention reads).
+    init(key: String) { self = key.withBytes(KeyFamilies.init(key:)) }
+
+    /// The family of one key, from its UTF-8 bytes. Compares bytes, not characters: this runs for every
+    /// attribute of every span.
+    init(key bytes: UnsafeBufferPointer<UInt8>) {
+        func starts(_ prefix: StaticString) -> Bool {
+            let count = prefix.utf8CodeUnitCount
+            return bytes.count >= count && memcmp(bytes.baseAddress!, prefix.utf8Start, count) == 0
+        }
+        guard let first = bytes.first else {
+            self = []
+            return
+        }
+        switch first {
+        case UInt8(ascii: "g"):
+            guard starts("gen_ai.") else {
+                self = []
+                return
             }
-            guard let first = bytes.first else { return [] }
-            switch first {
-            case UInt8(ascii: "g"):
-                guard starts("gen_ai.") else { return [] }
-                for indexed: StaticString in ["gen_ai.prompt.", "gen_ai.completion."] where starts(indexed) {
-                    let next = indexed.utf8CodeUnitCount
-                    if next < bytes.count, bytes[next] >= UInt8(ascii: "0"), bytes[next] <= UInt8(ascii: "9") {
-                        return [.genAI, .genAIIndexed]
-                    }
+            for indexed: StaticString in ["gen_ai.prompt.", "gen_ai.completion."] where starts(indexed) {
+                let next = indexed.utf8CodeUnitCount
+                if next < bytes.count, bytes[next] >= UInt8(ascii: "0"), bytes[next] <= UInt8(ascii: "9") {
+                    self = [.genAI, .genAIIndexed]
+                    return
                 }
-                return .genAI
-            case UInt8(ascii: "l"):
-                if starts("llm.") { return .llm }
-                return starts("langfuse.") ? .langfuse : []
-            case UInt8(ascii: "o"):
-                return starts("openinference.") || starts("output.value") ? .openInference : []
-            case UInt8(ascii: "i"):
-                return starts("input.value") ? .openInference : []
-            case UInt8(ascii: "p"):
-                return starts("prompt.id") ? .openInference : []
-            case UInt8(ascii: "a"):
-                return starts("annotations.") ? .openInference : []
-            case UInt8(ascii: "t"):
-                return starts("traceloop.") ? .traceloop : []
-            case UInt8(ascii: "b"):
-                return starts("braintrust.") ? .braintrust : []
-            default:
-                return []
             }
-        } ?? KeyFamilies(key: String(decoding: Array(key.utf8), as: UTF8.self))  // bridged strings: copy once
+            self = .genAI
+        case UInt8(ascii: "l"):
+            self = starts("llm.") ? .llm : starts("langfuse.") ? .langfuse : []
+        case UInt8(ascii: "o"):
+            self = starts("openinference.") || starts("output.value") ? .openInference : []
+        case UInt8(ascii: "i"):
+            self = starts("input.value") ? .openInference : []
+        case UInt8(ascii: "p"):
+            self = starts("prompt.id") ? .openInference : []
+        case UInt8(ascii: "a"):
+            self = starts("annotations.") ? .openInference : []
+        case UInt8(ascii: "t"):
+            self = starts("traceloop.") ? .traceloop : []
+        case UInt8(ascii: "b"):
+            self = starts("braintrust.") ? .braintrust : []
+        default:
+            self = []
+        }
     }
 }
 
 extension String {
+    /// `body` on the string's UTF-8 bytes, without copying them (native strings) or after one copy (bridged).
+    func withBytes<T>(_ body: (UnsafeBufferPointer<UInt8>) -> T) -> T {
+        utf8.withContiguousStorageIfAvailable(body) ?? Array(utf8).withUnsafeBufferPointer(body)
+    }
+
     /// The text after `prefix`, or nil when it does not start with it: a byte comparison (attribute keys
     /// are matched exactly, without Unicode normalization), fast enough to run on every key of every span.
     func dropBytePrefix(_ prefix: String) -> Substring? {

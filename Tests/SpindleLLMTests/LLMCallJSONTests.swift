@@ -114,6 +114,19 @@ func richCall() -> LLMCall {
     }
 }
 
+@Suite struct ConventionSetTests {
+    @Test func holdsEachConventionOnceInDeclarationOrder() {
+        var set: ConventionSet = [.langfuse, .otelGenAI]
+        set.insert(.otelGenAI)
+        #expect(Array(set) == [.otelGenAI, .langfuse])
+        #expect(set.contains(.langfuse) && !set.contains(.braintrust))
+        let all = set.union(ConventionSet(Convention.allCases.reversed()))
+        #expect(Array(all) == Convention.allCases)
+        #expect(ConventionSet().isEmpty && !all.isEmpty)
+        #expect(all.description == "[" + Convention.allCases.map(\.rawValue).joined(separator: ", ") + "]")
+    }
+}
+
 @Suite struct MonitorEventTests {
     let root = "0af7651916cd43dd8448eb211c80319c"
     let span = "b7ad6b7169203331"

@@ -217,7 +217,7 @@ import Testing
         for first in markers.indices {
             let call = extract(markers[first...].map(\.0))
             #expect(call?.convention == markers[first].1)
-            #expect(call?.conventions == Set(markers[first...].map(\.1)))
+            #expect(call?.conventions == ConventionSet(markers[first...].map(\.1)))
         }
     }
 

@@ -20,6 +20,22 @@ import Testing
         #expect(PriceTable.candidates("openai.") == ["openai."])
     }
 
+    /// The last model looked up is remembered apart from the others: alternating names must not mix them.
+    @Test func alternatingModelsKeepTheirOwnEntries() throws {
+        let table = try PriceTable(
+            json: Array(#"{"as_of":"2026-01-01","models":[{"match":"alpha","input":1,"output":2},{"match":"beta","input":3,"output":4}]}"#.utf8),
+            origin: "test")
+        for model in ["alpha", "beta", "beta", "gamma", "alpha", "gamma", "beta"] {
+            #expect(table.entry(for: model)?.match == (model == "gamma" ? nil : model))
+        }
+        var call = LLMCall(convention: .otelGenAI)
+        call.tokens = TokenUsage(input: 1_000_000, output: 0)
+        for (model, usd) in [("alpha", 1.0), ("beta", 3.0), ("alpha", 1.0)] {
+            call.model = model
+            #expect(table.cost(of: call) == Cost(usd: usd, source: .priceTable, reason: "\(model) prices as of 2026-01-01"))
+        }
+    }
+
     @Test func bundledTableParses() {
         let table = PriceTable.bundled
         #expect(table.asOf == "2026-11-25")

@@ -49,6 +49,15 @@ struct SpindleLoad: AsyncParsableCommand {
         name: .customLong("extract-only"),
         help: "Measure LLM call extraction (on decoded spans) only, with the bundled price table; no server needed.")
     var extractOnly = false
+    @Flag(
+        name: .customLong("store-only"),
+        help: """
+            Measure the store alone: decoded requests written through SpanStore (encoding, LLM extraction, \
+            SQLite) into a fresh database in a temporary directory, by --connections tasks; no server needed.
+            """)
+    var storeOnly = false
+    @Option(name: .customLong("llm-extraction"), help: "With --store-only: on or off, as spindle serve takes it.")
+    var llmExtraction = "on"
     @Flag(help: "Also send the requests as OTLP JSON instead of protobuf.") var json = false
     @Option(
         help: "Send nothing: be an upstream on this port that answers 200 to every request at once (for forwarding benchmarks).")
@@ -65,6 +74,13 @@ struct SpindleLoad: AsyncParsableCommand {
         }
         if extractOnly {
             runExtractOnly(traces)
+            return
+        }
+        if storeOnly {
+            try await StoreOnlyRun(
+                traces: traces, writers: connections, duration: duration, extraction: llmExtraction != "off",
+                workload: workload.rawValue
+            ).execute()
             return
         }
         let parts = target.split(separator: ":")
