@@ -48,33 +48,25 @@ struct SpanRecord {
     }
 }
 
-/// An LLM call as the `llm_calls` table stores it: only the figures, so that the writer thread handles
-/// a small value rather than the whole call.
-struct LLMRecord {
-    var model: String?
-    var requestModel: String?
-    var prompt: PromptReference?
-    var latencyMs: Double
-    var tokens: TokenUsage
-    var cost: Cost
-    var meanScore: Double?
-    var isFlagged: Bool
-    var isError: Bool
-    /// False for an agent span carrying its children's usage.
-    var counted: Bool
+/// The LLM call of a span, boxed as it came from the extractor: moving one reference to the writer thread
+/// costs less than copying the figures out of the call (which cost a third of a microsecond a span in
+/// retains and releases). The writer reads what the `llm_calls` table stores.
+final class LLMRecord: Sendable {
+    let call: LLMCall
 
-    init(_ call: LLMCall) {
-        model = call.model
-        requestModel = call.requestModel
-        prompt = call.prompt
-        latencyMs = call.latencyMs
-        tokens = call.tokens
-        cost = call.cost
-        meanScore = call.meanScore
-        isFlagged = call.isFlagged
-        isError = call.isError
-        counted = !call.isAggregate
-    }
+    init(_ call: LLMCall) { self.call = call }
+
+    var model: String? { call.model }
+    var requestModel: String? { call.requestModel }
+    var prompt: PromptReference? { call.prompt }
+    var latencyMs: Double { call.latencyMs }
+    var tokens: TokenUsage { call.tokens }
+    var cost: Cost { call.cost }
+    var meanScore: Double? { call.meanScore }
+    var isFlagged: Bool { call.isFlagged }
+    var isError: Bool { call.isError }
+    /// False for an agent span carrying its children's usage.
+    var counted: Bool { !call.isAggregate }
 }
 
 /// Resource and scope attributes in key order. Senders build them from hash maps, so the same resource

@@ -182,81 +182,18 @@ final class SpanWriter {
     }
 
     private func write(_ batch: borrowing EncodedBatch) throws(SQLiteError) -> WriteResult {
-        var result = WriteResult()
-        var summaries: [TraceKey: TraceSummaryDelta] = [:]
-        // Prompt version row id -> the earliest and latest call this batch.
-        var promptUses: [Int64: (first: UInt64, last: UInt64)] = [:]
+        var totals = BatchTotals()
         for groupIndex in batch.groups.indices {
-            let project = batch.groups[groupIndex].project
-            let resourceID = try resourceID(batch.groups[groupIndex].resource)
-            let scopeID = try scopeID(batch.groups[groupIndex].scope)
-            for spanIndex in batch.groups[groupIndex].spans.indices {
-                let record = batch.groups[groupIndex].spans[spanIndex]
-                let span = record.span
-                let statement = insertSpan
-                statement.bind(1, project)
-                statement.bind(2, record.rootSpanID)
-                statement.bind(3, record.spanID)
-                statement.bindText(4, record.spanParents)
-                statement.bind(5, span.traceState)
-                statement.bind(6, span.flags)
-                statement.bind(7, span.name)
-                statement.bind(8, span.kind.rawValue)
-                statement.bind(9, span.startTimeUnixNano)
-                statement.bind(10, span.endTimeUnixNano)
-                statement.bind(11, span.status.code.rawValue)
-                statement.bind(12, span.status.message)
-                statement.bind(14, span.droppedAttributesCount)
-                statement.bindText(15, record.events)
-                statement.bind(16, span.droppedEventsCount)
-                statement.bindText(17, record.links)
-                statement.bind(18, span.droppedLinksCount)
-                statement.bind(19, resourceID)
-                statement.bind(20, scopeID)
-                defer { statement.reset() }
-                // The largest column is bound in place rather than copied.
-                try statement.withText(13, record.attributes) { () throws(SQLiteError) in _ = try statement.step() }
-                if connection.changes == 1 {
-                    result.stored += 1
-                    let row = connection.lastInsertRowID
-                    if let previous = storedRows {
-                        storedRows = (
-                            min(previous.first, row), max(previous.last, row), previous.count + 1,
-                            previous.bytes + record.encodedSize
-                        )
-                    } else {
-                        storedRows = (row, row, 1, record.encodedSize)
-                    }
-                    if let rowID = record.rowID {
-                        let spanRow = connection.lastInsertRowID
-                        insertRow.bind(1, project)
-                        insertRow.bind(2, rowID)
-                        insertRow.bind(3, spanRow)
-                        defer { insertRow.reset() }
-                        try insertRow.step()
-                    }
-                    let service = batch.groups[groupIndex].resource.serviceName
-                    let traceKey = TraceKey(project: project, rootSpanID: record.rootSpanID)
-                    let llm = record.llm
-                    summaries[traceKey, default: TraceSummaryDelta(span)].add(span, service: service, call: llm?.counted == true ? llm : nil)
-                    if let llm {
-                        let spanRow = connection.lastInsertRowID
-                        var promptVersion: Int64?
-                        if let prompt = llm.prompt {
-                            let id = try promptVersionID(prompt, project: project, at: span.startTimeUnixNano)
-                            let time = span.startTimeUnixNano
-                            let seen = promptUses[id] ?? (time, time)
-                            promptUses[id] = (min(seen.first, time), max(seen.last, time))
-                            promptVersion = id
-                        }
-                        try insertLLMCall(llm, spanRow: spanRow, start: span.startTimeUnixNano, promptVersion: promptVersion)
-                    }
-                } else {
-                    result.duplicates += 1
-                }
+            let group = Group(
+                project: batch.groups[groupIndex].project, resourceID: try resourceID(batch.groups[groupIndex].resource),
+                scopeID: try scopeID(batch.groups[groupIndex].scope), service: batch.groups[groupIndex].resource.serviceName)
+            // Each record is read in place: copying one (a span and its encoded columns) cost as much as
+            // binding it.
+            try batch.groups[groupIndex].spans.withUnsafeBufferPointer { records throws(SQLiteError) in
+                for index in records.indices { try insert(records[index], of: group, into: &totals) }
             }
         }
-        for (key, delta) in summaries {
+        for (key, delta) in totals.summaries {
             upsertTrace.bind(1, key.project)
             upsertTrace.bind(2, key.rootSpanID)
             upsertTrace.bind(3, delta.start)
@@ -273,14 +210,92 @@ final class SpanWriter {
             defer { upsertTrace.reset() }
             try upsertTrace.step()
         }
-        for (id, seen) in promptUses {
+        for (id, seen) in totals.promptUses {
             touchPromptVersion.bind(1, id)
             touchPromptVersion.bind(2, seen.first)
             touchPromptVersion.bind(3, seen.last)
             defer { touchPromptVersion.reset() }
             try touchPromptVersion.step()
         }
-        return result
+        return totals.result
+    }
+
+    /// Where a group's spans go.
+    private struct Group {
+        var project: String
+        var resourceID: Int64
+        var scopeID: Int64
+        var service: String?
+    }
+
+    /// What the spans of one batch add up to, beyond their rows.
+    private struct BatchTotals {
+        var result = WriteResult()
+        var summaries: [TraceKey: TraceSummaryDelta] = [:]
+        /// Prompt version row id -> the earliest and latest call this batch.
+        var promptUses: [Int64: (first: UInt64, last: UInt64)] = [:]
+    }
+
+    /// Inserts one span (and its LLM call), unless the store has it already.
+    private func insert(_ record: borrowing SpanRecord, of group: Group, into totals: inout BatchTotals) throws(SQLiteError) {
+        let statement = insertSpan
+        statement.bind(1, group.project)
+        statement.bind(2, record.rootSpanID)
+        statement.bind(3, record.spanID)
+        statement.bindText(4, record.spanParents)
+        statement.bind(5, record.span.traceState)
+        statement.bind(6, record.span.flags)
+        statement.bind(7, record.span.name)
+        statement.bind(8, record.span.kind.rawValue)
+        statement.bind(9, record.span.startTimeUnixNano)
+        statement.bind(10, record.span.endTimeUnixNano)
+        statement.bind(11, record.span.status.code.rawValue)
+        statement.bind(12, record.span.status.message)
+        statement.bind(14, record.span.droppedAttributesCount)
+        statement.bindText(15, record.events)
+        statement.bind(16, record.span.droppedEventsCount)
+        statement.bindText(17, record.links)
+        statement.bind(18, record.span.droppedLinksCount)
+        statement.bind(19, group.resourceID)
+        statement.bind(20, group.scopeID)
+        defer { statement.reset() }
+        // The largest column is bound in place rather than copied.
+        try statement.withText(13, record.attributes) { () throws(SQLiteError) in _ = try statement.step() }
+        guard connection.changes == 1 else {
+            totals.result.duplicates += 1
+            return
+        }
+        totals.result.stored += 1
+        let row = connection.lastInsertRowID
+        if let previous = storedRows {
+            storedRows = (
+                min(previous.first, row), max(previous.last, row), previous.count + 1, previous.bytes + record.encodedSize
+            )
+        } else {
+            storedRows = (row, row, 1, record.encodedSize)
+        }
+        if let rowID = record.rowID {
+            insertRow.bind(1, group.project)
+            insertRow.bind(2, rowID)
+            insertRow.bind(3, row)
+            defer { insertRow.reset() }
+            try insertRow.step()
+        }
+        let traceKey = TraceKey(project: group.project, rootSpanID: record.rootSpanID)
+        let llm = record.llm
+        let first = TraceSummaryDelta(record.span)  // not in the subscript's autoclosure, which cannot borrow
+        totals.summaries[traceKey, default: first].add(record.span, service: group.service, call: llm?.counted == true ? llm : nil)
+        if let llm {
+            let start = record.span.startTimeUnixNano
+            var promptVersion: Int64?
+            if let prompt = llm.prompt {
+                let id = try promptVersionID(prompt, project: group.project, at: start)
+                let seen = totals.promptUses[id] ?? (start, start)
+                totals.promptUses[id] = (min(seen.first, start), max(seen.last, start))
+                promptVersion = id
+            }
+            try insertLLMCall(llm, spanRow: row, start: start, promptVersion: promptVersion)
+        }
     }
 
     private func insertLLMCall(_ call: LLMRecord, spanRow: Int64, start: UInt64, promptVersion: Int64?) throws(SQLiteError) {
