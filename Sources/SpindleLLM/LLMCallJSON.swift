@@ -1,6 +1,6 @@
 public import SpindleCodec
 
-/// The normalized call as JSON: how it is stored (`llm_calls.call`) and how the query API shows it
+/// The normalized call as JSON: how the query API shows it
 /// (the `llm` object of a span). `decode` reads back what `write` wrote.
 public enum LLMCallJSON {
     public static func encode(_ call: LLMCall) -> [UInt8] {

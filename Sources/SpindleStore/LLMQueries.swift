@@ -55,8 +55,7 @@ public struct StoredLLMCall: Sendable, Hashable {
     public var costSource: Cost.Source
     public var counted: Bool
 
-    /// Reads the columns `input_tokens, output_tokens, total_tokens, cache_read_tokens, tokens_estimated,
-    /// cost_usd, cost_source, counted` starting at `column`.
+    /// Reads the `columns` starting at `column`.
     init(spanID: String, _ row: SQLiteStatement, from column: Int32) {
         func optionalInt(_ index: Int32) -> Int? { row.isNull(index) ? nil : Int(row.int64(index)) }
         self.spanID = spanID
@@ -70,7 +69,9 @@ public struct StoredLLMCall: Sendable, Hashable {
         counted = row.int64(column + 7) != 0
     }
 
-    static let columns = "c.input_tokens, c.output_tokens, c.total_tokens, c.cache_read_tokens, c.tokens_estimated, c.cost_usd, c.cost_source, c.counted"
+    /// The columns `init(spanID:_:from:)` reads, of the span row `s`.
+    static let columns =
+        "s.llm_input_tokens, s.llm_output_tokens, s.llm_total_tokens, s.llm_cache_read_tokens, s.llm_tokens_estimated, s.llm_cost_usd, s.llm_cost_source, s.llm_counted"
 
     /// The extractor that reads stored spans again. Costs come from the stored figures, so its prices
     /// do not matter.
@@ -137,8 +138,8 @@ extension StoreReader {
         let statement = try prepare(
             """
             SELECT s.span_id, \(StoredLLMCall.columns)
-            FROM spans s JOIN llm_calls c ON c.span_row = s.id
-            WHERE s.project = ?1 AND s.root_span_id = ?2
+            FROM spans s
+            WHERE s.project = ?1 AND s.root_span_id = ?2 AND s.llm_counted IS NOT NULL
             """)
         statement.bind(1, project)
         statement.bind(2, rootSpanID)
@@ -156,7 +157,7 @@ extension StoreReader {
             """
             SELECT p.project, p.prompt_id, p.version_hash, p.version, p.template, p.implicit,
                 p.first_seen_unix_nano, p.last_seen_unix_nano,
-                (SELECT count(*) FROM llm_calls c WHERE c.prompt_version = p.id AND c.counted = 1)
+                (SELECT count(*) FROM spans s WHERE s.llm_prompt_version = p.id AND s.llm_counted = 1)
             FROM prompt_versions p
             WHERE (?1 IS NULL OR p.project = ?1) AND (?2 IS NULL OR p.prompt_id = ?2)
             ORDER BY p.prompt_id, p.last_seen_unix_nano DESC
@@ -175,18 +176,20 @@ extension StoreReader {
         return rows
     }
 
-    /// The counted calls of one prompt in a time range, for analytics.
+    /// The counted calls of one prompt in a time range, for analytics: its versions first, then each one's
+    /// calls from the prompt index alone, which covers them. (Left to itself, the planner would rather walk
+    /// every call by time to save the sort.)
     public func promptCalls(promptID: String, project: String? = nil, since: UInt64? = nil, until: UInt64? = nil) throws
         -> [PromptCallRow]
     {
         let statement = try prepare(
             """
-            SELECT p.version_hash, c.start_time_unix_nano, c.latency_ms, c.input_tokens, c.output_tokens,
-                c.total_tokens, c.cost_usd, c.score, c.is_error
-            FROM prompt_versions p JOIN llm_calls c ON c.prompt_version = p.id
-            WHERE p.prompt_id = ?1 AND c.counted = 1 AND (?2 IS NULL OR p.project = ?2)
-                AND (?3 IS NULL OR c.start_time_unix_nano >= ?3) AND (?4 IS NULL OR c.start_time_unix_nano < ?4)
-            ORDER BY c.start_time_unix_nano
+            SELECT p.version_hash, s.start_time_unix_nano, s.llm_latency_ms, s.llm_input_tokens, s.llm_output_tokens,
+                s.llm_total_tokens, s.llm_cost_usd, s.llm_score, s.llm_is_error
+            FROM prompt_versions p CROSS JOIN spans s INDEXED BY spans_llm_by_prompt ON s.llm_prompt_version = p.id
+            WHERE p.prompt_id = ?1 AND s.llm_counted = 1 AND (?2 IS NULL OR p.project = ?2)
+                AND (?3 IS NULL OR s.start_time_unix_nano >= ?3) AND (?4 IS NULL OR s.start_time_unix_nano < ?4)
+            ORDER BY s.start_time_unix_nano
             """)
         statement.bind(1, promptID)
         statement.bind(2, project)
@@ -210,12 +213,11 @@ extension StoreReader {
         let statement = try prepare(
             """
             SELECT \(Self.spanColumns), r.service_name, \(StoredLLMCall.columns)
-            FROM llm_calls c JOIN spans s ON s.id = c.span_row
-                JOIN resources r ON r.id = s.resource_id
-            WHERE c.counted = 1 AND (?1 IS NULL OR s.project = ?1) AND (?2 IS NULL OR c.flagged = ?2)
-                AND (?3 IS NULL OR c.model = ?3 OR c.request_model = ?3)
-                AND (?4 IS NULL OR c.start_time_unix_nano >= ?4) AND (?5 IS NULL OR c.start_time_unix_nano < ?5)
-            ORDER BY c.start_time_unix_nano DESC, c.span_row DESC
+            FROM spans s JOIN resources r ON r.id = s.resource_id
+            WHERE s.llm_counted = 1 AND (?1 IS NULL OR s.project = ?1) AND (?2 IS NULL OR s.llm_flagged = ?2)
+                AND (?3 IS NULL OR s.llm_model = ?3 OR s.llm_request_model = ?3)
+                AND (?4 IS NULL OR s.start_time_unix_nano >= ?4) AND (?5 IS NULL OR s.start_time_unix_nano < ?5)
+            ORDER BY s.start_time_unix_nano DESC, s.id DESC
             LIMIT ?6
             """)
         statement.bind(1, query.project)

@@ -210,7 +210,7 @@ extension StoreReader {
         let statement = try prepare(
             """
             SELECT s.span_id, \(StoredLLMCall.columns)
-            FROM llm_calls c JOIN spans s ON s.id = c.span_row WHERE c.span_row BETWEEN ?1 AND ?2
+            FROM spans s WHERE s.id BETWEEN ?1 AND ?2 AND s.llm_counted IS NOT NULL
             """)
         statement.bind(1, rows.lowerBound)
         statement.bind(2, rows.upperBound)

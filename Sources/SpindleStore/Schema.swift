@@ -191,6 +191,39 @@ enum Schema {
             length INTEGER NOT NULL                   -- their length
         );
         """,
+        // 7: an LLM call's figures move into its span's row. A table of their own cost a third B-tree insert
+        // and a statement a call, which was half of what extraction cost at ingest; in the span's row they
+        // cost a few columns of a row written anyway. `llm_counted` is NULL for spans that are no LLM call.
+        // The prompt index covers what prompt analytics reads (`llm_counted` too, which its queries name), so that
+        // they never read the spans' rows.
+        """
+        ALTER TABLE spans ADD COLUMN llm_model TEXT;
+        ALTER TABLE spans ADD COLUMN llm_request_model TEXT;
+        ALTER TABLE spans ADD COLUMN llm_prompt_version INTEGER REFERENCES prompt_versions (id);
+        ALTER TABLE spans ADD COLUMN llm_latency_ms REAL;
+        ALTER TABLE spans ADD COLUMN llm_input_tokens INTEGER;
+        ALTER TABLE spans ADD COLUMN llm_output_tokens INTEGER;
+        ALTER TABLE spans ADD COLUMN llm_total_tokens INTEGER;
+        ALTER TABLE spans ADD COLUMN llm_cache_read_tokens INTEGER;
+        ALTER TABLE spans ADD COLUMN llm_tokens_estimated INTEGER;
+        ALTER TABLE spans ADD COLUMN llm_cost_usd REAL;           -- NULL when unknown, never 0 for unknown
+        ALTER TABLE spans ADD COLUMN llm_cost_source TEXT;        -- span, price_table or unknown
+        ALTER TABLE spans ADD COLUMN llm_score REAL;              -- mean of the call's scores
+        ALTER TABLE spans ADD COLUMN llm_flagged INTEGER;         -- a score below 0.3
+        ALTER TABLE spans ADD COLUMN llm_is_error INTEGER;
+        ALTER TABLE spans ADD COLUMN llm_counted INTEGER;         -- 0: an agent span carrying its children's usage
+        UPDATE spans SET llm_model = c.model, llm_request_model = c.request_model, llm_prompt_version = c.prompt_version,
+            llm_latency_ms = c.latency_ms, llm_input_tokens = c.input_tokens, llm_output_tokens = c.output_tokens,
+            llm_total_tokens = c.total_tokens, llm_cache_read_tokens = c.cache_read_tokens,
+            llm_tokens_estimated = c.tokens_estimated, llm_cost_usd = c.cost_usd, llm_cost_source = c.cost_source,
+            llm_score = c.score, llm_flagged = c.flagged, llm_is_error = c.is_error, llm_counted = c.counted
+        FROM llm_calls c WHERE c.span_row = spans.id;
+        DROP TABLE llm_calls;
+        CREATE INDEX spans_llm_by_start ON spans (start_time_unix_nano) WHERE llm_counted = 1;
+        CREATE INDEX spans_llm_by_prompt ON spans (llm_prompt_version, start_time_unix_nano, llm_latency_ms, llm_input_tokens,
+            llm_output_tokens, llm_total_tokens, llm_cost_usd, llm_score, llm_is_error, llm_counted)
+            WHERE llm_prompt_version IS NOT NULL AND llm_counted = 1;
+        """,
     ]
 
     static var currentVersion: Int { migrations.count }

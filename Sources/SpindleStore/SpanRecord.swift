@@ -50,7 +50,7 @@ struct SpanRecord {
 
 /// The LLM call of a span, boxed as it came from the extractor: moving one reference to the writer thread
 /// costs less than copying the figures out of the call (which cost a third of a microsecond a span in
-/// retains and releases). The writer reads what the `llm_calls` table stores.
+/// retains and releases). The writer reads the figures the span row stores (its `llm_*` columns).
 final class LLMRecord: Sendable {
     let call: LLMCall
 

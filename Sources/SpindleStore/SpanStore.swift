@@ -19,7 +19,7 @@ public struct StoreOptions: Sendable {
     public var maxSpansPerTransaction: Int
     /// What `overloaded` asks the client to wait.
     public var retryAfterSeconds: Int
-    /// Finds LLM calls in incoming spans (stored in `llm_calls`); nil turns extraction off.
+    /// Finds LLM calls in incoming spans (their figures stored in the spans' `llm_*` columns); nil turns extraction off.
     public var llmExtractor: LLMExtractor?
     /// Record committed requests in the outbox, for forwarding.
     public var recordsOutbox = false

@@ -13,7 +13,6 @@ final class SpanWriter {
     private let insertScope: SQLiteStatement
     private let selectScope: SQLiteStatement
     private let upsertTrace: SQLiteStatement
-    private let insertLLMCall: SQLiteStatement
     private let insertPromptVersion: SQLiteStatement
     private let selectPromptVersion: SQLiteStatement
     private let touchPromptVersion: SQLiteStatement
@@ -53,8 +52,12 @@ final class SpanWriter {
             """
             INSERT OR IGNORE INTO spans (project, root_span_id, span_id, span_parents, trace_state, flags, name, kind,
                 start_time_unix_nano, end_time_unix_nano, status_code, status_message, attributes,
-                dropped_attributes_count, events, dropped_events_count, links, dropped_links_count, resource_id, scope_id)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
+                dropped_attributes_count, events, dropped_events_count, links, dropped_links_count, resource_id, scope_id,
+                llm_model, llm_request_model, llm_prompt_version, llm_latency_ms, llm_input_tokens, llm_output_tokens,
+                llm_total_tokens, llm_cache_read_tokens, llm_tokens_estimated, llm_cost_usd, llm_cost_source, llm_score,
+                llm_flagged, llm_is_error, llm_counted)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
+                ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35)
             """)
         insertResource = try connection.prepare(
             """
@@ -90,13 +93,6 @@ final class SpanWriter {
                 output_tokens = output_tokens + excluded.output_tokens,
                 total_tokens = total_tokens + excluded.total_tokens,
                 cost_usd = cost_usd + excluded.cost_usd
-            """)
-        insertLLMCall = try connection.prepare(
-            """
-            INSERT INTO llm_calls (span_row, start_time_unix_nano, model, request_model, prompt_version, latency_ms,
-                input_tokens, output_tokens, total_tokens, cache_read_tokens, tokens_estimated, cost_usd, cost_source,
-                score, flagged, is_error, counted)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
             """)
         insertPromptVersion = try connection.prepare(
             """
@@ -258,6 +254,14 @@ final class SpanWriter {
         statement.bind(18, record.span.droppedLinksCount)
         statement.bind(19, group.resourceID)
         statement.bind(20, group.scopeID)
+        let llm = record.llm
+        var promptVersion: Int64?
+        if let llm {
+            if let prompt = llm.prompt {
+                promptVersion = try promptVersionID(prompt, project: group.project, at: record.span.startTimeUnixNano)
+            }
+            bindLLMColumns(llm, promptVersion: promptVersion)
+        }
         defer { statement.reset() }
         // The largest column is bound in place rather than copied.
         try statement.withText(13, record.attributes) { () throws(SQLiteError) in _ = try statement.step() }
@@ -282,43 +286,33 @@ final class SpanWriter {
             try insertRow.step()
         }
         let traceKey = TraceKey(project: group.project, rootSpanID: record.rootSpanID)
-        let llm = record.llm
         let first = TraceSummaryDelta(record.span)  // not in the subscript's autoclosure, which cannot borrow
         totals.summaries[traceKey, default: first].add(record.span, service: group.service, call: llm?.counted == true ? llm : nil)
-        if let llm {
+        if let id = promptVersion {
             let start = record.span.startTimeUnixNano
-            var promptVersion: Int64?
-            if let prompt = llm.prompt {
-                let id = try promptVersionID(prompt, project: group.project, at: start)
-                let seen = totals.promptUses[id] ?? (start, start)
-                totals.promptUses[id] = (min(seen.first, start), max(seen.last, start))
-                promptVersion = id
-            }
-            try insertLLMCall(llm, spanRow: row, start: start, promptVersion: promptVersion)
+            let seen = totals.promptUses[id] ?? (start, start)
+            totals.promptUses[id] = (min(seen.first, start), max(seen.last, start))
         }
     }
 
-    private func insertLLMCall(_ call: LLMRecord, spanRow: Int64, start: UInt64, promptVersion: Int64?) throws(SQLiteError) {
-        let statement = insertLLMCall
-        statement.bind(1, spanRow)
-        statement.bind(2, start)
-        statement.bind(3, call.model)
-        statement.bind(4, call.requestModel)
-        if let promptVersion { statement.bind(5, promptVersion) } else { statement.bindNull(5) }
-        statement.bind(6, call.latencyMs)
-        statement.bind(7, call.tokens.input)
-        statement.bind(8, call.tokens.output)
-        statement.bind(9, call.tokens.total)
-        statement.bind(10, call.tokens.cacheRead)
-        statement.bind(11, call.tokens.estimated ? 1 : 0)
-        statement.bind(12, call.cost.usd)
-        statement.bind(13, call.cost.source.rawValue)
-        statement.bind(14, call.meanScore)
-        statement.bind(15, call.isFlagged ? 1 : 0)
-        statement.bind(16, call.isError ? 1 : 0)
-        statement.bind(17, call.counted ? 1 : 0)
-        defer { statement.reset() }
-        try statement.step()
+    /// Binds the LLM call's figures to the span insert (parameters 21-35; left NULL for other spans).
+    private func bindLLMColumns(_ call: LLMRecord, promptVersion: Int64?) {
+        let statement = insertSpan
+        statement.bind(21, call.model)
+        statement.bind(22, call.requestModel)
+        if let promptVersion { statement.bind(23, promptVersion) } else { statement.bindNull(23) }
+        statement.bind(24, call.latencyMs)
+        statement.bind(25, call.tokens.input)
+        statement.bind(26, call.tokens.output)
+        statement.bind(27, call.tokens.total)
+        statement.bind(28, call.tokens.cacheRead)
+        statement.bind(29, call.tokens.estimated ? 1 : 0)
+        statement.bind(30, call.cost.usd)
+        statement.bind(31, call.cost.source.rawValue)
+        statement.bind(32, call.meanScore)
+        statement.bind(33, call.isFlagged ? 1 : 0)
+        statement.bind(34, call.isError ? 1 : 0)
+        statement.bind(35, call.counted ? 1 : 0)
     }
 
     /// The row of a prompt version, created on first use (its label and template are the first seen).
@@ -468,14 +462,10 @@ final class SpanWriter {
                     status: SpanStatus(code: StatusCode(rawValue: load.int32(7)), message: load.string(8)))
             }
             load.reset()
-            for sql in [
-                "DELETE FROM llm_calls WHERE span_row = ?1", "DELETE FROM spans WHERE id = ?1",
-            ] {
-                let delete = try cached(sql)
-                delete.bind(1, spanRow)
-                defer { delete.reset() }
-                try delete.step()
-            }
+            let delete = try cached("DELETE FROM spans WHERE id = ?1")
+            delete.bind(1, spanRow)
+            try delete.step()
+            delete.reset()
             let forget = try cached("DELETE FROM braintrust_rows WHERE project = ?1 AND row_id = ?2")
             forget.bind(1, update.project)
             forget.bind(2, update.rowID)
@@ -516,10 +506,10 @@ final class SpanWriter {
                 (SELECT res.service_name FROM spans r JOIN resources res ON res.id = r.resource_id
                     WHERE r.project = ?1 AND r.root_span_id = ?2 AND r.span_parents IS NULL
                     ORDER BY r.start_time_unix_nano LIMIT 1),
-                coalesce(sum(c.counted), 0), coalesce(sum(c.input_tokens * c.counted), 0),
-                coalesce(sum(c.output_tokens * c.counted), 0), coalesce(sum(c.total_tokens * c.counted), 0),
-                coalesce(sum(c.cost_usd * c.counted), 0)
-            FROM spans s LEFT JOIN llm_calls c ON c.span_row = s.id
+                coalesce(sum(s.llm_counted), 0), coalesce(sum(s.llm_input_tokens * s.llm_counted), 0),
+                coalesce(sum(s.llm_output_tokens * s.llm_counted), 0), coalesce(sum(s.llm_total_tokens * s.llm_counted), 0),
+                coalesce(sum(s.llm_cost_usd * s.llm_counted), 0)
+            FROM spans s
             WHERE s.project = ?1 AND s.root_span_id = ?2
             GROUP BY s.project, s.root_span_id
             """)

@@ -129,6 +129,56 @@ func withStore<T>(
         #expect(try reader.stats().spans == 5)
     }
 
+    /// Schema 7 moved LLM figures from their own table into the spans' rows: a database written by schema 6
+    /// keeps its calls, analytics and totals.
+    @Test func llmFiguresMoveIntoTheirSpans() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spindle-migrate-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("x.db").path
+        let root = String(repeating: "ab", count: 16)
+        do {
+            let old = try SQLiteConnection(path: path)
+            for migration in Schema.migrations.prefix(6) { try old.execute(migration) }
+            try old.execute(
+                """
+                PRAGMA user_version = 6;
+                INSERT INTO resources (id, attributes, service_name) VALUES (1, '{"service.name":"svc"}', 'svc');
+                INSERT INTO scopes (id) VALUES (1);
+                INSERT INTO spans (id, root_span_id, span_id, name, start_time_unix_nano, end_time_unix_nano, attributes,
+                    resource_id, scope_id)
+                VALUES (1, '\(root)', '00000000000000c1', 'chat', 100, 200,
+                        '{"gen_ai.operation.name":"chat","gen_ai.request.model":"gpt-4o"}', 1, 1),
+                    (2, '\(root)', '00000000000000c2', 'work', 100, 300, '{}', 1, 1),
+                    (3, '\(root)', '00000000000000c3', 'agent', 100, 300, '{"gen_ai.operation.name":"invoke_agent"}', 1, 1);
+                INSERT INTO prompt_versions (id, project, prompt_id, version_hash, implicit, first_seen_unix_nano,
+                    last_seen_unix_nano)
+                VALUES (1, 'default', 'greeting', 'h1', 0, 100, 100);
+                INSERT INTO llm_calls (span_row, start_time_unix_nano, model, request_model, prompt_version, latency_ms,
+                    input_tokens, output_tokens, total_tokens, tokens_estimated, cost_usd, cost_source, score, flagged,
+                    is_error, counted)
+                VALUES (1, 100, 'gpt-4o', 'gpt-4o', 1, 0.0001, 10, 5, 15, 0, 0.25, 'price_table', 0.2, 1, 0, 1),
+                    (3, 100, NULL, NULL, NULL, 0.0002, 10, 5, 15, 0, NULL, 'unknown', NULL, 0, 0, 0);
+                """)
+        }
+        let store = try SpanStore(path: path)
+        defer { store.close() }
+        let reader = try store.reader()
+        #expect(try reader.integer("PRAGMA user_version") == Int64(Schema.currentVersion))
+        #expect(try reader.integer("SELECT count(*) FROM sqlite_master WHERE name = 'llm_calls'") == 0)
+        let calls = try reader.llmCalls(rootSpanID: root, project: "default")
+        #expect(Set(calls.keys) == ["00000000000000c1", "00000000000000c3"])
+        let call = try #require(calls["00000000000000c1"])
+        #expect(call.inputTokens == 10 && call.outputTokens == 5 && call.totalTokens == 15 && call.costUSD == 0.25)
+        #expect(call.costSource == .priceTable && call.counted && calls["00000000000000c3"]?.counted == false)
+        #expect(try reader.promptVersions().map(\.calls) == [1])
+        let analytics = try reader.promptCalls(promptID: "greeting")
+        #expect(analytics.map(\.versionHash) == ["h1"] && analytics.first?.costUSD == 0.25 && analytics.first?.score == 0.2)
+        var flagged = MonitorEventQuery()
+        flagged.flagged = true
+        #expect(try reader.monitorEvents(flagged).map(\.spanID) == ["00000000000000c1"])
+    }
+
     @Test func newerSchemaIsRefused() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spindle-newer-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
