@@ -191,9 +191,11 @@ struct Fields {
             id: promptID.value, versionHash: promptVersionHash.value, version: promptVersion.value,
             template: promptTemplate.value, variables: promptVariables.value ?? [],
             systemInstructions: call.systemInstructions)
-        // Priced into a constant first: assigning `prices.cost(of: call)` to `call.cost` copied the call.
-        let priced = cost.value.map { Cost(usd: $0, source: .span) } ?? prices.cost(of: call)
-        call.cost = priced
+        if let given = cost.value {
+            call.cost = Cost(usd: given, source: .span)
+        } else {
+            call.cost = prices.cost(of: call)
+        }
         return call
     }
 

@@ -235,6 +235,9 @@ final class SpanWriter {
     /// Inserts one span (and its LLM call), unless the store has it already.
     private func insert(_ record: borrowing SpanRecord, of group: Group, into totals: inout BatchTotals) throws(SQLiteError) {
         let statement = insertSpan
+        // Reset (which clears every binding) however this ends: a later span must not find this one's
+        // LLM figures still bound.
+        defer { statement.reset() }
         statement.bind(1, group.project)
         statement.bind(2, record.rootSpanID)
         statement.bind(3, record.spanID)
@@ -262,7 +265,6 @@ final class SpanWriter {
             }
             bindLLMColumns(llm, promptVersion: promptVersion)
         }
-        defer { statement.reset() }
         // The largest column is bound in place rather than copied.
         try statement.withText(13, record.attributes) { () throws(SQLiteError) in _ = try statement.step() }
         guard connection.changes == 1 else {
@@ -295,7 +297,8 @@ final class SpanWriter {
         }
     }
 
-    /// Binds the LLM call's figures to the span insert (parameters 21-35; left NULL for other spans).
+    /// Binds the LLM call's figures to the span insert (parameters 21-35; other spans leave them NULL, as
+    /// `reset` clears them).
     private func bindLLMColumns(_ call: LLMRecord, promptVersion: Int64?) {
         let statement = insertSpan
         statement.bind(21, call.model)
