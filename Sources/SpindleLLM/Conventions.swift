@@ -347,7 +347,7 @@ enum BraintrustConvention {
 
     /// `key` as a JSON object, from its JSON string or from flattened `key.<name>` attributes.
     static func object(_ attributes: SpanAttributes, _ key: String) -> JSONValue? {
-        if let json = attributes.json(key), case .object = json { return json }
+        if let json = attributes.value(forKey: key).map(SpanAttributes.json), case .object = json { return json }
         let flattened = attributes.withPrefix(key + ".")
         guard !flattened.isEmpty else { return nil }
         return .object(flattened.map { ($0.name, SpanAttributes.json($0.value)) })

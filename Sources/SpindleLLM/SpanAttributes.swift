@@ -44,26 +44,35 @@ struct SpanAttributes {
         return UInt64(count) << 48 | UInt64(littleEndian: last) >> 16
     }
 
-    subscript(key: String) -> AttributeValue? {
+    /// The value of `key` (a literal: its bytes cost nothing to reach).
+    subscript(key: StaticString) -> AttributeValue? {
+        // Not `withUTF8Buffer`: its closure held on to this value's arrays (a retain and release each lookup).
+        guard key.hasPointerRepresentation else { return value(forKey: key.description) }
+        return value(forKeyBytes: UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
+    }
+
+    /// The value of a key built at run time.
+    func value(forKey key: String) -> AttributeValue? { key.withBytes(value(forKeyBytes:)) }
+
+    /// Keys are matched byte for byte, as OTLP sends them (no Unicode normalization).
+    private func value(forKeyBytes key: UnsafeBufferPointer<UInt8>) -> AttributeValue? {
+        func matches(_ index: Int) -> Bool {
+            attributes[index].key.withBytes { $0.count == key.count && (key.isEmpty || memcmp($0.baseAddress!, key.baseAddress!, key.count) == 0) }
+        }
         guard signatures.count == attributes.count else {
-            // Spans no convention reads (message events): a linear search, comparing lengths first.
-            let length = key.utf8.count
-            for attribute in attributes where attribute.key.utf8.count == length && attribute.key == key {
-                return attribute.value
-            }
+            // Spans no convention reads (message events): a plain search.
+            for index in attributes.indices where matches(index) { return attributes[index].value }
             return nil
         }
-        let wanted = key.withBytes(Self.signature)
-        for index in signatures.indices where signatures[index] == wanted && attributes[index].key == key {
-            return attributes[index].value
-        }
+        let wanted = Self.signature(key)
+        for index in signatures.indices where signatures[index] == wanted && matches(index) { return attributes[index].value }
         return nil
     }
 
-    func string(_ key: String) -> String? { self[key].flatMap(Self.string) }
-    func int(_ key: String) -> Int? { self[key].flatMap(Self.int) }
-    func double(_ key: String) -> Double? { self[key].flatMap(Self.double) }
-    func bool(_ key: String) -> Bool? {
+    func string(_ key: StaticString) -> String? { self[key].flatMap(Self.string) }
+    func int(_ key: StaticString) -> Int? { self[key].flatMap(Self.int) }
+    func double(_ key: StaticString) -> Double? { self[key].flatMap(Self.double) }
+    func bool(_ key: StaticString) -> Bool? {
         switch self[key] {
         case .bool(let flag): return flag
         case .string(let text): return Bool(text.lowercased())
@@ -73,7 +82,7 @@ struct SpanAttributes {
 
     /// A JSON value: a string holding JSON is parsed; structured values are converted; other strings are
     /// returned as JSON strings.
-    func json(_ key: String) -> JSONValue? { self[key].map(Self.json) }
+    func json(_ key: StaticString) -> JSONValue? { self[key].map(Self.json) }
 
     /// The values of keys `prefix.<index>.<rest>`, grouped by index in ascending order:
     /// `llm.input_messages.0.message.role` → `[0: ["message.role": …]]`.
