@@ -40,11 +40,6 @@ public struct LLMExtractor: Sendable {
         if families.contains(.langfuse) { LangfuseConvention.read(attributes, into: &fields) }
         return fields.call(for: span, prices: prices, detail: detail)
     }
-
-    static func mayBeLLM(_ span: Span) -> Bool {
-        span.attributes.contains { !KeyFamilies(key: $0.key).isEmpty }
-            || span.events.contains { KeyFamilies(key: $0.name).contains(.genAI) }
-    }
 }
 
 /// Messages as offered: parsed only if the call needs them (see `LLMExtractor.Detail`).

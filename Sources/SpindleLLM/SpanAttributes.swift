@@ -244,10 +244,8 @@ extension String {
     /// The text after `prefix`, or nil when it does not start with it: a byte comparison (attribute keys
     /// are matched exactly, without Unicode normalization), fast enough to run on every key of every span.
     func dropBytePrefix(_ prefix: String) -> Substring? {
-        var text = self
-        var prefix = prefix
-        let matches = text.withUTF8 { bytes in
-            prefix.withUTF8 { head in
+        let matches = withBytes { bytes in
+            prefix.withBytes { head in
                 bytes.count >= head.count && (head.isEmpty || memcmp(bytes.baseAddress!, head.baseAddress!, head.count) == 0)
             }
         }

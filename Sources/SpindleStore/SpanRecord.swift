@@ -55,18 +55,6 @@ final class LLMRecord: Sendable {
     let call: LLMCall
 
     init(_ call: LLMCall) { self.call = call }
-
-    var model: String? { call.model }
-    var requestModel: String? { call.requestModel }
-    var prompt: PromptReference? { call.prompt }
-    var latencyMs: Double { call.latencyMs }
-    var tokens: TokenUsage { call.tokens }
-    var cost: Cost { call.cost }
-    var meanScore: Double? { call.meanScore }
-    var isFlagged: Bool { call.isFlagged }
-    var isError: Bool { call.isError }
-    /// False for an agent span carrying its children's usage.
-    var counted: Bool { !call.isAggregate }
 }
 
 /// Resource and scope attributes in key order. Senders build them from hash maps, so the same resource

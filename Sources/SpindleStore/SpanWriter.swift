@@ -260,10 +260,10 @@ final class SpanWriter {
         let llm = record.llm
         var promptVersion: Int64?
         if let llm {
-            if let prompt = llm.prompt {
+            if let prompt = llm.call.prompt {
                 promptVersion = try promptVersionID(prompt, project: group.project, at: record.span.startTimeUnixNano)
             }
-            bindLLMColumns(llm, promptVersion: promptVersion)
+            bindLLMColumns(llm.call, promptVersion: promptVersion)
         }
         // The largest column is bound in place rather than copied.
         try statement.withText(13, record.attributes) { () throws(SQLiteError) in _ = try statement.step() }
@@ -289,7 +289,7 @@ final class SpanWriter {
         }
         let traceKey = TraceKey(project: group.project, rootSpanID: record.rootSpanID)
         let first = TraceSummaryDelta(record.span)  // not in the subscript's autoclosure, which cannot borrow
-        totals.summaries[traceKey, default: first].add(record.span, service: group.service, call: llm?.counted == true ? llm : nil)
+        totals.summaries[traceKey, default: first].add(record.span, service: group.service, call: llm?.call.isAggregate == false ? llm : nil)
         if let id = promptVersion {
             let start = record.span.startTimeUnixNano
             let seen = totals.promptUses[id] ?? (start, start)
@@ -299,7 +299,7 @@ final class SpanWriter {
 
     /// Binds the LLM call's figures to the span insert (parameters 21-35; other spans leave them NULL, as
     /// `reset` clears them).
-    private func bindLLMColumns(_ call: LLMRecord, promptVersion: Int64?) {
+    private func bindLLMColumns(_ call: borrowing LLMCall, promptVersion: Int64?) {
         let statement = insertSpan
         statement.bind(21, call.model)
         statement.bind(22, call.requestModel)
@@ -315,7 +315,7 @@ final class SpanWriter {
         statement.bind(32, call.meanScore)
         statement.bind(33, call.isFlagged ? 1 : 0)
         statement.bind(34, call.isError ? 1 : 0)
-        statement.bind(35, call.counted ? 1 : 0)
+        statement.bind(35, call.isAggregate ? 0 : 1)  // an agent span carrying its children's usage is not counted
     }
 
     /// The row of a prompt version, created on first use (its label and template are the first seen).
@@ -413,12 +413,12 @@ final class SpanWriter {
             if let call { add(call) }
         }
 
-        mutating func add(_ call: LLMRecord) {
+        mutating func add(_ record: LLMRecord) {
             llmCalls += 1
-            inputTokens += call.tokens.input ?? 0
-            outputTokens += call.tokens.output ?? 0
-            totalTokens += call.tokens.total ?? 0
-            costUSD += call.cost.usd ?? 0
+            inputTokens += record.call.tokens.input ?? 0
+            outputTokens += record.call.tokens.output ?? 0
+            totalTokens += record.call.tokens.total ?? 0
+            costUSD += record.call.cost.usd ?? 0
         }
     }
 
