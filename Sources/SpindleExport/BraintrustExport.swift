@@ -40,11 +40,16 @@ public enum BraintrustExport {
         public init() {}
 
         mutating func part(_ stored: StoredSpan) -> [UInt8] {
-            if stored.resourceKey != 0, let part = parts[stored.resourceKey] { return part }
+            part(key: stored.resourceKey) { stored.resource }
+        }
+
+        /// The part of the resource with row id `key` (0: none, not kept), `resource` read only when not known.
+        mutating func part(key: Int64, _ resource: () throws -> Resource) rethrows -> [UInt8] {
+            if key != 0, let part = parts[key] { return part }
             var writer = JSONWriter(capacity: 256)
-            SpanJSON.attributes(stored.resource.attributes.map { Attribute("resource." + $0.key, $0.value) }, into: &writer)
+            SpanJSON.attributes(try resource().attributes.map { Attribute("resource." + $0.key, $0.value) }, into: &writer)
             let part = Array(writer.bytes.dropFirst().dropLast())
-            if stored.resourceKey != 0 { parts[stored.resourceKey] = part }
+            if key != 0 { parts[key] = part }
             return part
         }
     }
@@ -63,6 +68,47 @@ public enum BraintrustExport {
             return
         }
         row(stored, call: call, plainAttributes: nil, resourcePart: [], into: &writer)
+    }
+
+    /// A span row as a row, straight from its columns: what `row(_:call:resources:into:)` writes for the
+    /// span, without building it. Only for a span that is no LLM call, whose attributes are plain as
+    /// stored (see `row(_:call:resources:into:)`); false, with nothing written, for others.
+    public static func row(
+        columns row: borrowing StoredSpanRow, resources: inout ResourceParts, into writer: inout JSONWriter
+    ) throws -> Bool {
+        let attributes = row.text(.attributes)
+        // Parents as stored are a JSON array written like a row's (NULL for a root).
+        let parents = row.text(.spanParents)
+        guard SpanJSON.isPlainObject(attributes, rejectsKey: Self.needsDecodedAttributes),
+            parents.isEmpty || (parents.first == UInt8(ascii: "[") && parents.last == UInt8(ascii: "]"))
+        else { return false }
+        let resourcePart = try resources.part(key: row.integer(.resourceID)) { try row.resource() }
+        let spanID = row.text(.spanID)
+        writer.raw("{\"id\":")
+        writer.string(utf8: spanID)
+        writer.raw(",\"span_id\":")
+        writer.string(utf8: spanID)
+        writer.raw(",\"root_span_id\":")
+        writer.string(utf8: row.text(.rootSpanID))
+        writer.raw(",\"span_parents\":")
+        if parents.isEmpty { writer.raw("[]") } else { writer.rawBytes(parents) }
+        let start = UInt64(bitPattern: row.integer(.startTimeUnixNano))
+        writer.raw(",\"created\":")
+        writer.time(unixNanos: start)
+        writer.raw(",\"span_attributes\":{\"name\":")
+        writer.string(utf8: row.text(.name))
+        writer.raw(",\"type\":\"task\"},")
+        timeMetrics(start: start, end: UInt64(bitPattern: row.integer(.endTimeUnixNano)), into: &writer)
+        writer.raw("}")
+        writer.raw(",\"metadata\":")
+        metadata(plainAttributes: attributes, resourcePart: resourcePart, into: &writer)
+        if row.integer(.statusCode) == Int64(StatusCode.error.rawValue) {
+            let message = row.text(.statusMessage)
+            writer.raw(",\"error\":")
+            if message.isEmpty { writer.raw("\"error\"") } else { writer.string(utf8: message) }
+        }
+        writer.raw("}")
+        return true
     }
 
     /// Keys that a row cannot copy as stored: the row id, and keys the resource's would shadow.
@@ -91,10 +137,8 @@ public enum BraintrustExport {
         writer.string(span.name)
         writer.raw(",\"type\":")
         writer.string(call.map { $0.isAggregate ? "task" : "llm" } ?? "task")
-        writer.raw("},\"metrics\":{\"start\":")
-        writer.number(Double(span.startTimeUnixNano) / 1e9)
-        writer.raw(",\"end\":")
-        writer.number(Double(span.endTimeUnixNano) / 1e9)
+        writer.raw("},")
+        timeMetrics(start: span.startTimeUnixNano, end: span.endTimeUnixNano, into: &writer)
         if let call, !call.isAggregate { tokenMetrics(call.tokens, into: &writer) }
         writer.raw("}")
         if let call {
@@ -109,19 +153,33 @@ public enum BraintrustExport {
         }
         writer.raw(",\"metadata\":")
         if let plainAttributes {
-            // The stored object without its closing brace, then the resource's attributes.
-            plainAttributes.withUnsafeBufferPointer { writer.rawBytes(UnsafeBufferPointer(rebasing: $0.dropLast())) }
-            if !resourcePart.isEmpty {
-                if plainAttributes.count > 2 { writer.raw(",") }
-                writer.rawBytes(resourcePart)
-            }
-            writer.raw("}")
+            plainAttributes.withUnsafeBufferPointer { metadata(plainAttributes: $0, resourcePart: resourcePart, into: &writer) }
         } else {
             metadata(stored, call: call, into: &writer)
         }
         if span.status.code == .error {
             writer.raw(",\"error\":")
             writer.string(span.status.message.isEmpty ? "error" : span.status.message)
+        }
+        writer.raw("}")
+    }
+
+    /// `"metrics":{"start":…,"end":…` (seconds), left open for more metrics.
+    private static func timeMetrics(start: UInt64, end: UInt64, into writer: inout JSONWriter) {
+        writer.raw("\"metrics\":{\"start\":")
+        writer.number(Double(start) / 1e9)
+        writer.raw(",\"end\":")
+        writer.number(Double(end) / 1e9)
+    }
+
+    /// Plain stored attributes (an object) without their closing brace, then the resource's part.
+    private static func metadata(
+        plainAttributes: UnsafeBufferPointer<UInt8>, resourcePart: [UInt8], into writer: inout JSONWriter
+    ) {
+        writer.rawBytes(UnsafeBufferPointer(rebasing: plainAttributes.dropLast()))
+        if !resourcePart.isEmpty {
+            if plainAttributes.count > 2 { writer.raw(",") }
+            writer.rawBytes(resourcePart)
         }
         writer.raw("}")
     }

@@ -230,39 +230,43 @@ public enum SpanJSON {
     static func isPlainObject(
         _ bytes: [UInt8], rejectsKey: (UnsafeBufferPointer<UInt8>) -> Bool = { _ in false }
     ) -> Bool {
-        bytes.withUnsafeBufferPointer { buffer in
-            guard buffer.first == UInt8(ascii: "{"), let base = buffer.baseAddress else { return false }
-            let end = base + buffer.count
-            // Outside strings, look at each byte up to the next quote; inside, jump with memchr to the
-            // closing quote (one not escaped by an odd run of backslashes). Strings are most of the text.
-            var cursor = base + 1
-            while cursor < end {
-                let byte = cursor.pointee
-                if byte == UInt8(ascii: "{") { return false }
-                guard byte == UInt8(ascii: "\"") else {
-                    cursor += 1
-                    continue
-                }
-                var search = cursor + 1
-                while true {
-                    guard let found = memchr(search, Int32(UInt8(ascii: "\"")), end - search) else { return true }
-                    let quote = UnsafePointer(found.assumingMemoryBound(to: UInt8.self))
-                    var backslashes = 0
-                    while quote - backslashes - 1 > cursor, (quote - backslashes - 1).pointee == UInt8(ascii: "\\") {
-                        backslashes += 1
-                    }
-                    search = quote + 1
-                    if backslashes % 2 == 0 { break }
-                }
-                if search < end, search.pointee == UInt8(ascii: ":"),
-                    rejectsKey(UnsafeBufferPointer(start: cursor + 1, count: search - cursor - 2))
-                {
-                    return false
-                }
-                cursor = search
+        bytes.withUnsafeBufferPointer { isPlainObject($0, rejectsKey: rejectsKey) }
+    }
+
+    static func isPlainObject(
+        _ buffer: UnsafeBufferPointer<UInt8>, rejectsKey: (UnsafeBufferPointer<UInt8>) -> Bool = { _ in false }
+    ) -> Bool {
+        guard buffer.first == UInt8(ascii: "{"), let base = buffer.baseAddress else { return false }
+        let end = base + buffer.count
+        // Outside strings, look at each byte up to the next quote; inside, jump with memchr to the
+        // closing quote (one not escaped by an odd run of backslashes). Strings are most of the text.
+        var cursor = base + 1
+        while cursor < end {
+            let byte = cursor.pointee
+            if byte == UInt8(ascii: "{") { return false }
+            guard byte == UInt8(ascii: "\"") else {
+                cursor += 1
+                continue
             }
-            return true
+            var search = cursor + 1
+            while true {
+                guard let found = memchr(search, Int32(UInt8(ascii: "\"")), end - search) else { return true }
+                let quote = UnsafePointer(found.assumingMemoryBound(to: UInt8.self))
+                var backslashes = 0
+                while quote - backslashes - 1 > cursor, (quote - backslashes - 1).pointee == UInt8(ascii: "\\") {
+                    backslashes += 1
+                }
+                search = quote + 1
+                if backslashes % 2 == 0 { break }
+            }
+            if search < end, search.pointee == UInt8(ascii: ":"),
+                rejectsKey(UnsafeBufferPointer(start: cursor + 1, count: search - cursor - 2))
+            {
+                return false
+            }
+            cursor = search
         }
+        return true
     }
 
     /// The forest as nested nodes, written with an explicit stack (traces can be 10,000 levels deep).

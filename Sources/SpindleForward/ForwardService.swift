@@ -4,6 +4,8 @@ import GRPCCore
 import GRPCNIOTransportHTTP2
 public import Logging
 public import ServiceLifecycle
+import SpindleCodec
+import SpindleExport
 import SpindleLLM
 import SpindleModel
 public import SpindleMetrics
@@ -57,7 +59,7 @@ public struct ForwardService: Service {
         let port = exporter.url.port ?? 4317
         do {
             let transport = try HTTP2ClientTransport.Posix(
-                target: host.contains(":") ? .ipv6(host: host, port: port) : .dns(host: host, port: port),
+                target: host.contains(":") ? .ipv6(address: host, port: port) : .dns(host: host, port: port),
                 transportSecurity: .plaintext)
             try await withGRPCClient(transport: transport) { client in
                 var delivery = delivery
@@ -292,25 +294,43 @@ public struct ForwardService: Service {
     }
 
     /// The spans of a row range that pass the exporter's filters, with their LLM calls. Only OTLP needs
-    /// every span's attributes decoded; the others get them as stored (JSON), decoded for LLM calls only:
-    /// a Braintrust row copies plain stored attributes as they are, the rest take LLM calls alone.
+    /// every span's attributes decoded; the others get them as stored (JSON), decoded for LLM calls only.
+    /// Braintrust rows are written here, as each span is read: most straight from the row's columns (see
+    /// `BraintrustExport.row(columns:resources:into:)`), without building the span.
     private func load(_ exporter: ExporterConfiguration, _ readers: ReaderPool, rows: ClosedRange<Int64>) throws -> [ForwardItem] {
         let decoding: AttributeDecoding = exporter.kind == .otlpHTTP || exporter.kind == .otlpGRPC ? .decoded : .deferred
+        let writesRows = exporter.kind == .braintrust
+        var resources = BraintrustExport.ResourceParts()
         return try readers.withReader { reader in
-            let calls = try reader.llmCalls(rows: rows)
             var items: [ForwardItem] = []
             items.reserveCapacity(Int(min(rows.upperBound - rows.lowerBound + 1, 100_000)))
-            try reader.forEachSpan(rows: rows, attributes: decoding) { (stored: consuming StoredSpan, row: Int64) in
-                if let project = exporter.project, stored.project != project { return }
-                if let service = exporter.service, stored.resource.serviceName != service { return }
-                guard let figures = calls[stored.treeSpanID] else {
-                    if !exporter.llmOnly { items.append(ForwardItem(stored: stored, call: nil, row: row)) }
-                    return
+            try reader.forEachSpanRow(rows: rows) { row in
+                if let project = exporter.project, !row.text(.project).elementsEqual(project.utf8) { return }
+                if let service = exporter.service, try row.resource().serviceName != service { return }
+                let figures = row.llmFigures
+                if figures == nil && exporter.llmOnly { return }
+                if writesRows, figures == nil {
+                    var writer = JSONWriter(capacity: 1024)
+                    if try BraintrustExport.row(columns: row, resources: &resources, into: &writer) {
+                        items.append(ForwardItem(content: .written(writer.bytes), row: row.row))
+                        return
+                    }
                 }
-                stored.span = try stored.decodedSpan()
-                stored.storedAttributes = nil
-                let call = figures.call(from: stored.span)
-                if call != nil || !exporter.llmOnly { items.append(ForwardItem(stored: stored, call: call, row: row)) }
+                var stored = try row.storedSpan(attributes: decoding)
+                var call: LLMCall?
+                if let figures {
+                    stored.span = try stored.decodedSpan()
+                    stored.storedAttributes = nil
+                    call = figures.call(from: stored.span)
+                    if call == nil && exporter.llmOnly { return }
+                }
+                if writesRows {
+                    var writer = JSONWriter(capacity: 2048)
+                    BraintrustExport.row(stored, call: call, resources: &resources, into: &writer)
+                    items.append(ForwardItem(content: .written(writer.bytes), row: row.row))
+                } else {
+                    items.append(ForwardItem(content: .span(stored, call), row: row.row))
+                }
             }
             return items
         }

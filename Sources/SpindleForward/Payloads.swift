@@ -5,12 +5,24 @@ import SpindleLLM
 import SpindleModel
 import SpindleStore
 
-/// A span read from the outbox, with its LLM call when it is one.
+/// A span read from the outbox for one exporter.
 public struct ForwardItem: Sendable {
-    public var stored: StoredSpan
-    public var call: LLMCall?
+    public enum Content: Sendable {
+        /// The span, with its LLM call when it is one.
+        case span(StoredSpan, LLMCall?)
+        /// The span already written in the upstream's format (a Braintrust row).
+        case written([UInt8])
+    }
+
+    public var content: Content
     /// The span's row, for dead letters.
     public var row: Int64
+
+    /// The span, when it was not written yet.
+    var stored: StoredSpan? {
+        guard case .span(let stored, _) = content else { return nil }
+        return stored
+    }
 }
 
 /// One HTTP request to send.
@@ -26,16 +38,20 @@ enum Payload {
     static func requests(_ items: ArraySlice<ForwardItem>, for exporter: ExporterConfiguration) -> [UpstreamRequest] {
         switch exporter.kind {
         case .otlpHTTP, .otlpGRPC:
-            let traces = StoreReader.group(items.map(\.stored))
+            let traces = StoreReader.group(items.compactMap(\.stored))
             let body = exporter.json && exporter.kind == .otlpHTTP ? OTLPJSON.encodeTraces(traces) : OTLPProtobuf.encodeTraces(traces)
             return [UpstreamRequest(url: exporter.url, body: body)]
         case .braintrust:
-            var writer = JSONWriter(capacity: 2048 * items.count)
+            // Rows are written as spans are read (`ForwardService.load`).
+            var writer = JSONWriter(capacity: items.reduce(16) { $0 + size($1) })
             var resources = BraintrustExport.ResourceParts()
             writer.raw("{\"events\":[")
             for (index, item) in items.enumerated() {
                 if index > 0 { writer.raw(",") }
-                BraintrustExport.row(item.stored, call: item.call, resources: &resources, into: &writer)
+                switch item.content {
+                case .written(let row): writer.rawBytes(row)
+                case .span(let stored, let call): BraintrustExport.row(stored, call: call, resources: &resources, into: &writer)
+                }
             }
             writer.raw("]}")
             let url = exporter.url.appendingPathComponent("v1/project_logs/\(exporter.projectID ?? "")/insert")
@@ -80,12 +96,12 @@ enum Payload {
             return requests
         case .basalt:
             return items.compactMap { item -> UpstreamRequest? in
-                guard let event = monitorEvent(item), let prompt = event.call.prompt else { return nil }
+                guard let event = monitorEvent(item), let prompt = event.call.prompt, let stored = item.stored else { return nil }
                 var writer = JSONWriter()
                 writer.raw("{\"slug\":")
                 writer.string(prompt.id)
                 writer.raw(",\"name\":")
-                writer.string(item.stored.span.name)
+                writer.string(stored.span.name)
                 writer.raw(",\"version\":")
                 writer.string(orNull: prompt.version)
                 writer.raw(",\"input\":")
@@ -102,9 +118,9 @@ enum Payload {
                     writer.raw("}")
                 }
                 writer.raw("],\"startTime\":")
-                writer.time(unixNanos: item.stored.span.startTimeUnixNano)
+                writer.time(unixNanos: stored.span.startTimeUnixNano)
                 writer.raw(",\"endTime\":")
-                writer.time(unixNanos: item.stored.span.endTimeUnixNano)
+                writer.time(unixNanos: stored.span.endTimeUnixNano)
                 writer.raw(",\"inputTokens\":")
                 writer.number(orNull: event.call.tokens.input)
                 writer.raw(",\"outputTokens\":")
@@ -126,10 +142,10 @@ enum Payload {
 
     /// The monitor event of a counted LLM call.
     static func monitorEvent(_ item: ForwardItem) -> MonitorEvent? {
-        guard let call = item.call, !call.isAggregate else { return nil }
+        guard case .span(let stored, let call?) = item.content, !call.isAggregate else { return nil }
         return MonitorEvent(
-            project: item.stored.project, rootSpanID: item.stored.treeRootSpanID, spanID: item.stored.treeSpanID,
-            service: item.stored.resource.serviceName, createdAtUnixNano: item.stored.span.startTimeUnixNano, call: call)
+            project: stored.project, rootSpanID: stored.treeRootSpanID, spanID: stored.treeSpanID,
+            service: stored.resource.serviceName, createdAtUnixNano: stored.span.startTimeUnixNano, call: call)
     }
 
     /// Roughly what an item adds to a request (for max-bytes).
@@ -143,8 +159,12 @@ enum Payload {
             default: return 10
             }
         }
-        let span = item.stored.span
-        if let stored = item.stored.storedAttributes { return 120 + span.name.utf8.count + stored.count }
+        guard case .span(let stored, _) = item.content else {
+            if case .written(let row) = item.content { return row.count + 1 }
+            return 0
+        }
+        let span = stored.span
+        if let attributes = stored.storedAttributes { return 120 + span.name.utf8.count + attributes.count }
         return 120 + span.name.utf8.count + span.attributes.reduce(0) { $0 + $1.key.utf8.count + size($1.value) }
     }
 }

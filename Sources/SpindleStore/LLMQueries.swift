@@ -69,6 +69,9 @@ public struct StoredLLMCall: Sendable, Hashable {
         counted = row.int64(column + 7) != 0
     }
 
+    /// Where `llm_counted` is among `columns` (NULL: the span is no LLM call).
+    static let countedOffset: Int32 = 7
+
     /// The columns `init(spanID:_:from:)` reads, of the span row `s`.
     static let columns =
         "s.llm_input_tokens, s.llm_output_tokens, s.llm_total_tokens, s.llm_cache_read_tokens, s.llm_tokens_estimated, s.llm_cost_usd, s.llm_cost_source, s.llm_counted"

@@ -192,34 +192,23 @@ extension StoreReader {
     public func forEachSpan(
         rows: ClosedRange<Int64>, attributes decoding: AttributeDecoding = .decoded, _ body: (consuming StoredSpan, Int64) throws -> Void
     ) throws {
+        try forEachSpanRow(rows: rows) { row in try body(try row.storedSpan(attributes: decoding), row.row) }
+    }
+
+    /// Each span row in rows `first...last`, in row order, as SQLite holds it: for readers that build the
+    /// span only when they need it, or copy its columns straight into what they write.
+    public func forEachSpanRow(rows: ClosedRange<Int64>, _ body: (borrowing StoredSpanRow) throws -> Void) throws {
         let statement = try prepare(
             """
-            SELECT \(Self.spanColumns), s.id
+            SELECT \(Self.spanColumns), s.id, \(StoredLLMCall.columns)
             FROM spans s
             WHERE s.id BETWEEN ?1 AND ?2 ORDER BY s.id
             """)
         statement.bind(1, rows.lowerBound)
         statement.bind(2, rows.upperBound)
         while try statement.step() {
-            try body(try storedSpan(statement, attributes: decoding), statement.int64(Self.spanColumnCount))
+            try body(StoredSpanRow(reader: self, statement: statement))
         }
-    }
-
-    /// The LLM figures of the spans in rows `first...last`, by span id.
-    public func llmCalls(rows: ClosedRange<Int64>) throws -> [String: StoredLLMCall] {
-        let statement = try prepare(
-            """
-            SELECT s.span_id, \(StoredLLMCall.columns)
-            FROM spans s WHERE s.id BETWEEN ?1 AND ?2 AND s.llm_counted IS NOT NULL
-            """)
-        statement.bind(1, rows.lowerBound)
-        statement.bind(2, rows.upperBound)
-        var calls: [String: StoredLLMCall] = [:]
-        while try statement.step() {
-            let call = StoredLLMCall(spanID: statement.string(0), statement, from: 1)
-            calls[call.spanID] = call
-        }
-        return calls
     }
 
     /// Dead letters, oldest first; with `retryOnly`, those `spindle outbox retry` asked to send again.

@@ -179,6 +179,12 @@ final class SQLiteStatement {
         return SpanID(hex: digits).map { ($0, digits) }
     }
 
+    /// A column's text in place: valid until the column is read as another type or the statement moves on.
+    func textBytes(_ column: Int32) -> UnsafeBufferPointer<UInt8> {
+        guard let text = sqlite3_column_text(handle, column) else { return UnsafeBufferPointer(start: nil, count: 0) }
+        return UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(handle, column)))
+    }
+
     func bytes(_ column: Int32) -> [UInt8] {
         guard let blob = sqlite3_column_blob(handle, column) else { return [] }
         let count = Int(sqlite3_column_bytes(handle, column))

@@ -334,7 +334,7 @@ public final class StoreReader {
     }
 
     /// A resource and its schema URL by row id; shared by many spans, so decoded once per reader.
-    private func resource(_ id: Int64) throws -> (Resource, String) {
+    func resource(_ id: Int64) throws -> (Resource, String) {
         if let cached = resources[id] { return cached }
         let statement = try prepare("SELECT attributes, dropped_attributes_count, schema_url FROM resources WHERE id = ?1")
         statement.bind(1, id)
@@ -430,4 +430,46 @@ private final class SplitRead: @unchecked Sendable {
     func result(_ index: Int) -> Result<SpanRows, Error> {
         lock.withLock { halves[index]! }
     }
+}
+
+/// A span's row while `StoreReader.forEachSpanRow` reads it: its columns as SQLite holds them, the stored
+/// span built from them when asked, its LLM figures. Valid only inside the call that hands it over.
+public struct StoredSpanRow: ~Copyable {
+    let reader: StoreReader
+    let statement: SQLiteStatement
+
+    /// The columns of `StoreReader.spanColumns`, by position.
+    public enum Column: Int32 {
+        case project = 0, rootSpanID, spanID, spanParents, traceState, flags, name, kind, startTimeUnixNano,
+            endTimeUnixNano, statusCode, statusMessage, attributes, droppedAttributesCount, events,
+            droppedEventsCount, links, droppedLinksCount, resourceID, scopeID
+    }
+
+    /// The row id (`spans.id`).
+    public var row: Int64 { statement.int64(StoreReader.spanColumnCount) }
+
+    /// The span, with its attributes decoded or kept as stored.
+    public func storedSpan(attributes decoding: AttributeDecoding = .decoded) throws -> StoredSpan {
+        try reader.storedSpan(statement, attributes: decoding)
+    }
+
+    /// The stored figures of an LLM call; nil for a span that is none.
+    public var llmFigures: StoredLLMCall? {
+        let first = StoreReader.spanColumnCount + 1
+        guard !statement.isNull(first + StoredLLMCall.countedOffset) else { return nil }
+        return StoredLLMCall(spanID: statement.string(Column.spanID.rawValue), statement, from: first)
+    }
+
+    /// Whether the column is NULL.
+    public func isNull(_ column: Column) -> Bool { statement.isNull(column.rawValue) }
+
+    /// An integer column.
+    public func integer(_ column: Column) -> Int64 { statement.int64(column.rawValue) }
+
+    /// A text column's UTF-8 bytes (empty for NULL), valid until the row's next column read as another type
+    /// or the next row: use them at once.
+    public func text(_ column: Column) -> UnsafeBufferPointer<UInt8> { statement.textBytes(column.rawValue) }
+
+    /// The span's resource.
+    public func resource() throws -> Resource { try reader.resource(integer(.resourceID)).0 }
 }

@@ -151,13 +151,28 @@ func sampleDocument() async throws -> (TraceDocument, SpanStore, URL) {
             return ResourceSpans(resource: resource, scopeSpans: [ScopeSpans(spans: mine)])
         }
         _ = try await store.write(TracesData(resourceSpans: resourceSpans))
+        // Rows with tree ids of their own (escapes and several parents), one failed without a message.
+        let treeSpans = [
+            Span(
+                traceID: TraceID(high: 3, low: 4), spanID: SpanID(20), parentSpanID: SpanID(21), name: "tree row",
+                startTimeUnixNano: 5_000, endTimeUnixNano: 6_000, attributes: [Attribute("n", .int(1))],
+                status: SpanStatus(code: .error, message: "")),
+            Span(traceID: TraceID(high: 3, low: 4), spanID: SpanID(22), name: "tree root", startTimeUnixNano: 4_000, endTimeUnixNano: 7_000),
+        ]
+        _ = try await store.write(
+            TracesData(resourceSpans: [ResourceSpans(resource: resources[0], scopeSpans: [ScopeSpans(spans: treeSpans)])]),
+            trees: [
+                SpanID(20): TreeIdentity(rootSpanID: "root \"r\"", spanID: "row\\20", parents: ["p1", "p \"2\""]),
+                SpanID(22): TreeIdentity(rootSpanID: "root \"r\"", spanID: "root \"r\"", parents: []),
+            ])
         let reader = try store.reader()
         let rows = Int64.min...Int64.max
+        let spanCount = attributeSets.count + treeSpans.count
         var decoded: [(StoredSpan, Int64)] = []
         try reader.forEachSpan(rows: rows) { decoded.append(($0, $1)) }
         var deferred: [(StoredSpan, Int64)] = []
         try reader.forEachSpan(rows: rows, attributes: .deferred) { deferred.append(($0, $1)) }
-        #expect(decoded.count == attributeSets.count && deferred.count == attributeSets.count)
+        #expect(decoded.count == spanCount && deferred.count == spanCount)
         // The copying path is taken for some: plain, no row id, nothing shadowed.
         let plainOnes = deferred.filter { stored, _ in
             SpanJSON.isPlainObject(stored.storedAttributes!) && !stored.span.name.hasSuffix("5") && !stored.span.name.hasSuffix("6")
@@ -171,6 +186,21 @@ func sampleDocument() async throws -> (TraceDocument, SpanStore, URL) {
             var actual = JSONWriter()
             BraintrustExport.row(stored, call: nil, resources: &parts, into: &actual)
             #expect(actual.string == expected.string)
+        }
+        // Rows written straight from their columns, where they can be, are the same rows again.
+        var fromColumns: [String?] = []
+        var columnParts = BraintrustExport.ResourceParts()
+        try reader.forEachSpanRow(rows: rows) { row in
+            var writer = JSONWriter()
+            fromColumns.append(try BraintrustExport.row(columns: row, resources: &columnParts, into: &writer) ? writer.string : nil)
+        }
+        #expect(fromColumns.count == spanCount)
+        #expect(fromColumns.compactMap { $0 }.count == plainOnes.count)
+        for ((plain, _), written) in zip(decoded, fromColumns) {
+            guard let written else { continue }
+            var expected = JSONWriter()
+            BraintrustExport.row(plain, call: nil, into: &expected)
+            #expect(written == expected.string, "\(plain.span.name)")
         }
     }
 

@@ -32,19 +32,22 @@ public struct JSONWriter: Sendable {
 
     /// A quoted, escaped JSON string.
     public mutating func string(_ value: String) {
-        storage.append(UInt8(ascii: "\""))
         var value = value
-        value.withUTF8 { utf8 in
-            var start = 0
-            for index in 0..<utf8.count {
-                let byte = utf8[index]
-                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-                storage.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<index]))
-                escape(byte)
-                start = index + 1
-            }
-            storage.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<utf8.count]))
+        value.withUTF8 { string(utf8: $0) }
+    }
+
+    /// A quoted, escaped JSON string from its UTF-8 bytes.
+    public mutating func string(utf8: UnsafeBufferPointer<UInt8>) {
+        storage.append(UInt8(ascii: "\""))
+        var start = 0
+        for index in 0..<utf8.count {
+            let byte = utf8[index]
+            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+            storage.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<index]))
+            escape(byte)
+            start = index + 1
         }
+        storage.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<utf8.count]))
         storage.append(UInt8(ascii: "\""))
     }
 
