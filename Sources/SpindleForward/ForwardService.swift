@@ -304,19 +304,19 @@ public struct ForwardService: Service {
         return try readers.withReader { reader in
             var items: [ForwardItem] = []
             items.reserveCapacity(Int(min(rows.upperBound - rows.lowerBound + 1, 100_000)))
-            try reader.forEachSpanRow(rows: rows) { row in
+            // Rows go into one buffer, each item a slice of it: no allocation a row.
+            var written = JSONWriter(capacity: writesRows ? 1024 * items.capacity : 0)
+            var ends: [(row: Int64, end: Int)] = []
+            try reader.forEachSpanRow(rows: rows, columns: writesRows ? .summary : .all) { row in
                 if let project = exporter.project, !row.text(.project).elementsEqual(project.utf8) { return }
                 if let service = exporter.service, try row.resource().serviceName != service { return }
-                let figures = row.llmFigures
-                if figures == nil && exporter.llmOnly { return }
-                if writesRows, figures == nil {
-                    var writer = JSONWriter(capacity: 1024)
-                    if try BraintrustExport.row(columns: row, resources: &resources, into: &writer) {
-                        items.append(ForwardItem(content: .written(writer.bytes), row: row.row))
-                        return
-                    }
+                let isLLMCall = row.isLLMCall
+                if !isLLMCall && exporter.llmOnly { return }
+                if writesRows, !isLLMCall, try BraintrustExport.row(columns: row, resources: &resources, into: &written) {
+                    ends.append((row.row, written.count))
+                    return
                 }
-                var stored = try row.storedSpan(attributes: decoding)
+                var (stored, figures) = try row.read(attributes: decoding)
                 var call: LLMCall?
                 if let figures {
                     stored.span = try stored.decodedSpan()
@@ -325,11 +325,18 @@ public struct ForwardService: Service {
                     if call == nil && exporter.llmOnly { return }
                 }
                 if writesRows {
-                    var writer = JSONWriter(capacity: 2048)
-                    BraintrustExport.row(stored, call: call, resources: &resources, into: &writer)
-                    items.append(ForwardItem(content: .written(writer.bytes), row: row.row))
+                    BraintrustExport.row(stored, call: call, resources: &resources, into: &written)
+                    ends.append((row.row, written.count))
                 } else {
                     items.append(ForwardItem(content: .span(stored, call), row: row.row))
+                }
+            }
+            if writesRows {
+                let buffer = written.bytes
+                var start = 0
+                for (row, end) in ends {
+                    items.append(ForwardItem(content: .written(buffer[start..<end]), row: row))
+                    start = end
                 }
             }
             return items

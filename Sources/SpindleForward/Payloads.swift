@@ -8,10 +8,11 @@ import SpindleStore
 /// A span read from the outbox for one exporter.
 public struct ForwardItem: Sendable {
     public enum Content: Sendable {
-        /// The span, with its LLM call when it is one.
-        case span(StoredSpan, LLMCall?)
-        /// The span already written in the upstream's format (a Braintrust row).
-        case written([UInt8])
+        /// The span, with its LLM call when it is one. (Boxed: an item is copied and moved around often.)
+        indirect case span(StoredSpan, LLMCall?)
+        /// The span already written in the upstream's format (a Braintrust row), a slice of the buffer
+        /// that holds the rows read with it.
+        case written(ArraySlice<UInt8>)
     }
 
     public var content: Content
@@ -49,7 +50,7 @@ enum Payload {
             for (index, item) in items.enumerated() {
                 if index > 0 { writer.raw(",") }
                 switch item.content {
-                case .written(let row): writer.rawBytes(row)
+                case .written(let row): row.withUnsafeBufferPointer { writer.rawBytes($0) }
                 case .span(let stored, let call): BraintrustExport.row(stored, call: call, resources: &resources, into: &writer)
                 }
             }

@@ -192,23 +192,45 @@ extension StoreReader {
     public func forEachSpan(
         rows: ClosedRange<Int64>, attributes decoding: AttributeDecoding = .decoded, _ body: (consuming StoredSpan, Int64) throws -> Void
     ) throws {
-        try forEachSpanRow(rows: rows) { row in try body(try row.storedSpan(attributes: decoding), row.row) }
+        try forEachSpanRow(rows: rows) { row in try body(try row.read(attributes: decoding).span, row.row) }
     }
 
     /// Each span row in rows `first...last`, in row order, as SQLite holds it: for readers that build the
-    /// span only when they need it, or copy its columns straight into what they write.
-    public func forEachSpanRow(rows: ClosedRange<Int64>, _ body: (borrowing StoredSpanRow) throws -> Void) throws {
+    /// span only when they need it, or copy its columns straight into what they write. With `.summary`,
+    /// only some columns are read (see `StoredSpanRow.Columns`); the rest cost a lookup when asked for.
+    public func forEachSpanRow(
+        rows: ClosedRange<Int64>, columns: StoredSpanRow.Columns = .all, _ body: (borrowing StoredSpanRow) throws -> Void
+    ) throws {
         let statement = try prepare(
             """
-            SELECT \(Self.spanColumns), s.id, \(StoredLLMCall.columns)
+            SELECT \(columns == .all ? Self.spanRowColumns : Self.spanSummaryColumns)
             FROM spans s
             WHERE s.id BETWEEN ?1 AND ?2 ORDER BY s.id
             """)
         statement.bind(1, rows.lowerBound)
         statement.bind(2, rows.upperBound)
         while try statement.step() {
-            try body(StoredSpanRow(reader: self, statement: statement))
+            try body(StoredSpanRow(reader: self, statement: statement, columns: columns))
         }
+    }
+
+    /// What a `StoredSpanRow` holds: the span's columns, its row id, its LLM figures.
+    static let spanRowColumns = "\(spanColumns), s.id, \(StoredLLMCall.columns)"
+
+    /// `spanRowColumns` where a summary has them, NULL elsewhere (SQLite reads a constant once).
+    static let spanSummaryColumns = """
+        s.project, s.root_span_id, s.span_id, s.span_parents, NULL, NULL, s.name, NULL, s.start_time_unix_nano,
+            s.end_time_unix_nano, s.status_code, s.status_message, s.attributes, NULL, NULL, NULL, NULL, NULL,
+            s.resource_id, NULL, s.id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, s.llm_counted
+        """
+
+    /// The whole row `id` (as `forEachSpanRow` reads it with `.all`), for `body`.
+    func withSpanRow<T>(id: Int64, _ body: (SQLiteStatement) throws -> T) throws -> T {
+        let statement = try prepare("SELECT \(Self.spanRowColumns) FROM spans s WHERE s.id = ?1")
+        statement.bind(1, id)
+        defer { statement.reset() }
+        guard try statement.step() else { throw SQLiteError(code: 0, message: "span row \(id) is gone") }
+        return try body(statement)
     }
 
     /// Dead letters, oldest first; with `retryOnly`, those `spindle outbox retry` asked to send again.

@@ -437,6 +437,17 @@ private final class SplitRead: @unchecked Sendable {
 public struct StoredSpanRow: ~Copyable {
     let reader: StoreReader
     let statement: SQLiteStatement
+    let columns: Columns
+
+    /// Which columns a row holds.
+    public enum Columns: Sendable {
+        /// Every one.
+        case all
+        /// Project, ids, parents, name, times, status, attributes, resource, and whether the span is an
+        /// LLM call (NULL elsewhere): what a row written straight from its columns needs. Reading fewer
+        /// columns is cheaper.
+        case summary
+    }
 
     /// The columns of `StoreReader.spanColumns`, by position.
     public enum Column: Int32 {
@@ -448,17 +459,22 @@ public struct StoredSpanRow: ~Copyable {
     /// The row id (`spans.id`).
     public var row: Int64 { statement.int64(StoreReader.spanColumnCount) }
 
-    /// The span, with its attributes decoded or kept as stored.
-    public func storedSpan(attributes decoding: AttributeDecoding = .decoded) throws -> StoredSpan {
-        try reader.storedSpan(statement, attributes: decoding)
+    /// Whether the span is an LLM call (it has stored figures).
+    public var isLLMCall: Bool { !statement.isNull(Self.firstLLMColumn + StoredLLMCall.countedOffset) }
+
+    /// The span, with its attributes decoded or kept as stored, and its LLM figures when it is a call.
+    /// A summary row reads its whole row again for them.
+    public func read(attributes decoding: AttributeDecoding = .decoded) throws -> (span: StoredSpan, figures: StoredLLMCall?) {
+        func read(_ statement: SQLiteStatement) throws -> (span: StoredSpan, figures: StoredLLMCall?) {
+            let span = try reader.storedSpan(statement, attributes: decoding)
+            guard !statement.isNull(Self.firstLLMColumn + StoredLLMCall.countedOffset) else { return (span, nil) }
+            return (span, StoredLLMCall(spanID: statement.string(Column.spanID.rawValue), statement, from: Self.firstLLMColumn))
+        }
+        if columns == .all { return try read(statement) }
+        return try reader.withSpanRow(id: row, read)
     }
 
-    /// The stored figures of an LLM call; nil for a span that is none.
-    public var llmFigures: StoredLLMCall? {
-        let first = StoreReader.spanColumnCount + 1
-        guard !statement.isNull(first + StoredLLMCall.countedOffset) else { return nil }
-        return StoredLLMCall(spanID: statement.string(Column.spanID.rawValue), statement, from: first)
-    }
+    private static let firstLLMColumn = StoreReader.spanColumnCount + 1
 
     /// Whether the column is NULL.
     public func isNull(_ column: Column) -> Bool { statement.isNull(column.rawValue) }

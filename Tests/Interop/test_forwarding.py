@@ -102,7 +102,16 @@ def test_braintrust_a_to_b_trees_equal(tmp_path):
     a = start_spindle(tmp_path, "--forward", f"braintrust={b.endpoint},project-id=mirror", db_path=tmp_path / "a.db")
     try:
         sent = send_scenario(a)
-        wait_for(lambda: b.count("spans") == len(sent), what="B to have every row")
+        post(a, llm_spans(3))  # LLM calls: rows of type llm, with messages and token metrics
+        wait_for(lambda: b.count("spans") == len(sent) + 3, what="B to have every row")
+        calls = b.query(
+            "SELECT json_extract(attributes, '$.\"braintrust.span_attributes\"'), json_extract(attributes, '$.\"braintrust.metrics\"'),"
+            " json_extract(attributes, '$.\"braintrust.input\"') FROM spans WHERE name = 'chat gpt-4o-mini'")
+        assert len(calls) == 3
+        for span_attributes, metrics, messages in calls:
+            assert json.loads(span_attributes)["type"] == "llm"
+            assert json.loads(metrics)["prompt_tokens"] == 20 and json.loads(metrics)["completion_tokens"] == 7
+            assert json.loads(messages)[0]["role"] == "user"
         trace_ids = {format(span.context.trace_id, "032x") for span in sent}
         for trace_id in trace_ids:
             mine = get_json(f"{a.endpoint}/api/v1/traces/{trace_id}")

@@ -12,6 +12,9 @@ public struct JSONWriter: Sendable {
 
     public var string: String { String(decoding: bytes, as: UTF8.self) }
 
+    /// Bytes written so far.
+    public var count: Int { storage.count }
+
     @inlinable
     public mutating func raw(_ text: StaticString) {
         text.withUTF8Buffer { storage.append(contentsOf: $0) }
