@@ -82,28 +82,37 @@ public enum RFC3339 {
         let milliseconds = Int(nanos % 1_000_000_000 / 1_000_000)
         let (year, month, day) = civilDate(daysFromEpoch: seconds / 86_400)
         let time = seconds % 86_400
-        func digits(_ value: Int, _ width: Int) {
-            var divisor = 1
-            for _ in 1..<width { divisor *= 10 }
-            while divisor > 0 {
-                bytes.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
-                divisor /= 10
+        // Into a buffer of its own, then appended at once: cheaper than growing `bytes` a digit at a time.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { text in
+            var end = 0
+            func digits(_ value: Int, _ width: Int) {
+                var value = value
+                for position in stride(from: end + width - 1, through: end, by: -1) {
+                    text[position] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value % 10)
+                    value /= 10
+                }
+                end += width
             }
+            func byte(_ character: Unicode.Scalar) {
+                text[end] = UInt8(ascii: character)
+                end += 1
+            }
+            digits(year, 4)
+            byte("-")
+            digits(month, 2)
+            byte("-")
+            digits(day, 2)
+            byte("T")
+            digits(time / 3600, 2)
+            byte(":")
+            digits(time / 60 % 60, 2)
+            byte(":")
+            digits(time % 60, 2)
+            byte(".")
+            digits(milliseconds, 3)
+            byte("Z")
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: text[..<end]))
         }
-        digits(year, 4)
-        bytes.append(UInt8(ascii: "-"))
-        digits(month, 2)
-        bytes.append(UInt8(ascii: "-"))
-        digits(day, 2)
-        bytes.append(UInt8(ascii: "T"))
-        digits(time / 3600, 2)
-        bytes.append(UInt8(ascii: ":"))
-        digits(time / 60 % 60, 2)
-        bytes.append(UInt8(ascii: ":"))
-        digits(time % 60, 2)
-        bytes.append(UInt8(ascii: "."))
-        digits(milliseconds, 3)
-        bytes.append(UInt8(ascii: "Z"))
     }
 
     private static func isLeap(_ year: Int) -> Bool { year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) }

@@ -36,6 +36,7 @@ public enum BraintrustExport {
     /// Each resource's part of a row's `metadata` (`"resource.KEY":value,…`), written once per stored resource.
     public struct ResourceParts {
         private var parts: [Int64: [UInt8]] = [:]
+        private var last: (key: Int64, part: [UInt8])?
 
         public init() {}
 
@@ -45,7 +46,11 @@ public enum BraintrustExport {
 
         /// The part of the resource with row id `key` (0: none, not kept), `resource` read only when not known.
         mutating func part(key: Int64, _ resource: () throws -> Resource) rethrows -> [UInt8] {
-            if key != 0, let part = parts[key] { return part }
+            if key != 0, key == last?.key { return last!.part }  // spans of one request share their resource
+            if key != 0, let part = parts[key] {
+                last = (key, part)
+                return part
+            }
             var writer = JSONWriter(capacity: 256)
             SpanJSON.attributes(try resource().attributes.map { Attribute("resource." + $0.key, $0.value) }, into: &writer)
             let part = Array(writer.bytes.dropFirst().dropLast())
@@ -167,9 +172,9 @@ public enum BraintrustExport {
     /// `"metrics":{"start":…,"end":…` (seconds), left open for more metrics.
     private static func timeMetrics(start: UInt64, end: UInt64, into writer: inout JSONWriter) {
         writer.raw("\"metrics\":{\"start\":")
-        writer.number(Double(start) / 1e9)
+        writer.seconds(unixNanos: start)
         writer.raw(",\"end\":")
-        writer.number(Double(end) / 1e9)
+        writer.seconds(unixNanos: end)
     }
 
     /// Plain stored attributes (an object) without their closing brace, then the resource's part.

@@ -45,6 +45,28 @@ import SpindleCodec
         #expect(RFC3339.unixNanos("1960-01-01T00:00:00Z") == 0)  // before the epoch: 0, as before
     }
 
+    @Test func secondsAreWrittenExactly() {
+        func seconds(_ nanos: UInt64) -> String {
+            var writer = JSONWriter()
+            writer.seconds(unixNanos: nanos)
+            return writer.string
+        }
+        #expect(seconds(1_700_000_000_020_000_000) == "1700000000.02")
+        #expect(seconds(1_700_000_000_000_000_000) == "1700000000.0")
+        #expect(seconds(1_700_000_000_123_456_789) == "1700000000.123456789")
+        #expect(seconds(1) == "0.000000001")
+        #expect(seconds(0) == "0.0")
+        #expect(seconds(UInt64.max) == "18446744073.709551615")
+        // Read back as a Double, a time to the microsecond keeps its microseconds (`Double(nanos) / 1e9`
+        // rounds twice and is at times one unit off in its last digit).
+        var random = SystemRandomNumberGenerator()
+        for _ in 0..<1000 {
+            let micros = UInt64.random(in: 0..<4_000_000_000_000_000, using: &random)
+            let text = seconds(micros * 1000)
+            #expect(UInt64((Double(text)! * 1e6).rounded()) == micros, "\(text)")
+        }
+    }
+
     @Test(arguments: [
         "", "2026-11-25", "2026-11-25T10:00:00", "2026-13-01T00:00:00Z", "2026-02-29T00:00:00Z", "2026-11-31T00:00:00Z",
         "2026-11-25T24:00:00Z", "2026-11-25T10:60:00Z", "2026-11-25T10:00:00.Z", "2026-11-25T10:00:00+0100",

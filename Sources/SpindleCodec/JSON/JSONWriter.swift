@@ -114,6 +114,28 @@ public struct JSONWriter: Sendable {
         }
     }
 
+    /// A time in nanoseconds since the epoch as a number of seconds, exactly (`1700000000.0201`, whole
+    /// seconds as `1700000000.0`): what `number(Double(nanos) / 1e9)` says, without a Double's rounding
+    /// or its text's allocation.
+    public mutating func seconds(unixNanos nanos: UInt64) {
+        digits(nanos / 1_000_000_000)
+        var fraction = nanos % 1_000_000_000
+        guard fraction > 0 else { return raw(".0") }
+        var width = 9
+        while fraction % 10 == 0 {
+            fraction /= 10
+            width -= 1
+        }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 10) { text in
+            text[0] = UInt8(ascii: ".")
+            for position in stride(from: width, through: 1, by: -1) {
+                text[position] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: fraction % 10)
+                fraction /= 10
+            }
+            storage.append(contentsOf: UnsafeBufferPointer(rebasing: text[...width]))
+        }
+    }
+
     /// A 64-bit integer as a decimal string, as the protobuf JSON mapping writes int64/uint64/fixed64.
     public mutating func quotedNumber(_ value: Int64) {
         storage.append(UInt8(ascii: "\""))
