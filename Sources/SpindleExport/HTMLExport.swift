@@ -1,4 +1,4 @@
-public import SpindleCodec
+import SpindleCodec
 
 /// One self-contained HTML file (no external assets): a zoomable waterfall per trace and a details
 /// panel for the selected span. The trace data is embedded as the tree JSON.

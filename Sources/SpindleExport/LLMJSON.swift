@@ -1,5 +1,5 @@
 import Foundation
-public import SpindleCodec
+import SpindleCodec
 public import SpindleLLM
 public import SpindleStore
 

@@ -1,4 +1,4 @@
-public import SpindleCodec
+import SpindleCodec
 import SpindleModel
 
 /// Chrome trace-event JSON, which chrome://tracing and ui.perfetto.dev open: one complete ("X") event

@@ -305,7 +305,7 @@ public struct ForwardService: Service {
             var items: [ForwardItem] = []
             items.reserveCapacity(Int(min(rows.upperBound - rows.lowerBound + 1, 100_000)))
             // Rows go into one buffer, each item a slice of it: no allocation a row.
-            var written = JSONWriter(capacity: writesRows ? 1024 * items.capacity : 0)
+            var written = JSONWriter(capacity: writesRows ? 512 * min(items.capacity, 4096) : 0)
             var ends: [(row: Int64, end: Int)] = []
             try reader.forEachSpanRow(rows: rows, columns: writesRows ? .summary : .all) { row in
                 if let project = exporter.project, !row.text(.project).elementsEqual(project.utf8) { return }

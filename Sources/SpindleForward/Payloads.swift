@@ -160,9 +160,10 @@ enum Payload {
             default: return 10
             }
         }
-        guard case .span(let stored, _) = item.content else {
-            if case .written(let row) = item.content { return row.count + 1 }
-            return 0
+        let stored: StoredSpan
+        switch item.content {
+        case .written(let row): return row.count + 1
+        case .span(let span, _): stored = span
         }
         let span = stored.span
         if let attributes = stored.storedAttributes { return 120 + span.name.utf8.count + attributes.count }

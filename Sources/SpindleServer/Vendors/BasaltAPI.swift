@@ -43,7 +43,7 @@ struct BasaltAPI: Sendable {
             for (index, variable) in (try body.array("variables") ?? []).enumerated() {
                 let fields = try FieldReader(variable, path: "variables[\(index)]")
                 let label = try fields.requiredString("label")
-                let value = try fields.value("value").map { $0.stringValue ?? VendorSpan.json($0) } ?? ""
+                let value = fields.value("value").map { $0.stringValue ?? VendorSpan.json($0) } ?? ""
                 record.attributes.append(Attribute("gen_ai.prompt.variable.\(label)", .string(value)))
             }
             for key in ["organization", "user"] {
