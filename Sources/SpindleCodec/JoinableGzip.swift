@@ -26,8 +26,9 @@ public struct DeflatedPart: Sendable, Hashable {
         var stream = z_stream()
         guard spindle_deflate_init_raw(&stream, Z_BEST_SPEED) == Z_OK else { return nil }
         defer { deflateEnd(&stream) }
-        // Room for incompressible input plus the flush marker; grown if zlib asks for more.
-        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(bytes.count))) + 16)
+        // Room for an eighth of the input (OTLP requests compress 4-12 times), grown while zlib needs more:
+        // a buffer the input's size was zeroed for nothing and held until the request was stored.
+        var output = [UInt8](repeating: 0, count: bytes.count / 8 + 256)
         var written = 0
         var status = Z_OK
         let input = UnsafeMutablePointer(mutating: bytes.baseAddress?.assumingMemoryBound(to: Bytef.self))
@@ -45,9 +46,8 @@ public struct DeflatedPart: Sendable, Hashable {
             guard status == Z_OK || status == Z_BUF_ERROR else { return nil }
             // Done when all input is in and the flush fit (zlib left room in the output).
         } while stream.avail_in > 0 || stream.avail_out == 0
-        output.removeSubrange(written...)
         self.init(
-            deflated: output, crc: UInt32(crc32(0, bytes.baseAddress?.assumingMemoryBound(to: Bytef.self), uInt(bytes.count))),
+            deflated: Array(output[..<written]), crc: UInt32(crc32(0, bytes.baseAddress?.assumingMemoryBound(to: Bytef.self), uInt(bytes.count))),
             length: bytes.count)
     }
 
