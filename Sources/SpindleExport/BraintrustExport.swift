@@ -104,8 +104,7 @@ public enum BraintrustExport {
         writer.string(utf8: row.text(.name))
         writer.raw(",\"type\":\"task\"},")
         timeMetrics(start: start, end: UInt64(bitPattern: row.integer(.endTimeUnixNano)), into: &writer)
-        writer.raw("}")
-        writer.raw(",\"metadata\":")
+        writer.raw("},\"metadata\":")
         metadata(plainAttributes: attributes, resourcePart: resourcePart, into: &writer)
         if row.integer(.statusCode) == Int64(StatusCode.error.rawValue) {
             let message = row.text(.statusMessage)

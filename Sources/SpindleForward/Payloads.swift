@@ -43,15 +43,14 @@ enum Payload {
             let body = exporter.json && exporter.kind == .otlpHTTP ? OTLPJSON.encodeTraces(traces) : OTLPProtobuf.encodeTraces(traces)
             return [UpstreamRequest(url: exporter.url, body: body)]
         case .braintrust:
-            // Rows are written as spans are read (`ForwardService.load`).
+            // Rows are written as spans are read (`ForwardService.load`); a span is written here only if not.
             var writer = JSONWriter(capacity: items.reduce(16) { $0 + size($1) })
-            var resources = BraintrustExport.ResourceParts()
             writer.raw("{\"events\":[")
             for (index, item) in items.enumerated() {
                 if index > 0 { writer.raw(",") }
                 switch item.content {
                 case .written(let row): row.withUnsafeBufferPointer { writer.rawBytes($0) }
-                case .span(let stored, let call): BraintrustExport.row(stored, call: call, resources: &resources, into: &writer)
+                case .span(let stored, let call): BraintrustExport.row(stored, call: call, into: &writer)
                 }
             }
             writer.raw("]}")
