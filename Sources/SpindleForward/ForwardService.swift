@@ -316,9 +316,10 @@ public struct ForwardService: Service {
                     ends.append((row.row, written.count))
                     return
                 }
-                var (stored, figures) = try row.read(attributes: decoding)
+                let read = try row.read(attributes: decoding)
+                var stored = read.span
                 var call: LLMCall?
-                if let figures {
+                if let figures = read.figures {
                     stored.span = try stored.decodedSpan()
                     stored.storedAttributes = nil
                     call = figures.call(from: stored.span)
